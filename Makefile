@@ -23,7 +23,6 @@ CC      ?= cc
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE -I. \
-              -DFLEETCON_VERSION='"$(VERSION)"' -DFLEETCON_REV='"$(GIT_REV)"' \
               $(SNMP_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 LIBS    := $(SNMP_LIBS) $(PKG_LIBS) -lpthread -lm
@@ -53,25 +52,43 @@ TSAN_UNIT_BINS := $(TSAN_UNIT:tests/unit/%.c=build/tsan/tests/%)
 
 all: $(BIN)
 
+V ?= 0
+ifeq ($(V),0)
+Q := @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Only model/version.c knows the version and revision; a stamp rebuilds it when the revision moves.
+REV_STAMP := $(BUILD)/.rev-$(GIT_REV)
+$(REV_STAMP):
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/.rev-*
+	@touch $@
+$(BUILD)/model/version.o: ALL_CFLAGS += -DFLEETCON_VERSION='"$(VERSION)"' -DFLEETCON_REV='"$(GIT_REV)"'
+$(BUILD)/model/version.o: $(REV_STAMP) VERSION
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/fleetcon.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TESTLIB_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 tests: $(BIN) $(UNIT_BINS) $(TOOL_BINS)
 tools: $(TOOL_BINS)

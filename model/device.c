@@ -1,0 +1,202 @@
+/* Plain operations on the domain types: freeing, and what supply levels and status codes mean
+ * (the Printer-MIB and Host Resources MIB rules written down once, see PRINTER-DATA.md). */
+#include "model/device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void meter_clear(struct meter *m)
+{
+	free(m->name);
+	free(m->oid);
+	free(m->raw);
+	memset(m, 0, sizeof *m);
+}
+
+static void supply_clear(struct supply *s)
+{
+	free(s->description);
+	free(s->colorant);
+	memset(s, 0, sizeof *s);
+}
+
+static void alert_clear(struct alert *a)
+{
+	free(a->description);
+	memset(a, 0, sizeof *a);
+}
+
+void device_clear(struct device *d)
+{
+	if (!d)
+		return;
+	char **strings[] = {
+		&d->address, &d->profile, &d->vendor, &d->model, &d->serial, &d->mac, &d->firmware,
+		&d->sys_name, &d->sys_descr, &d->sys_object_id, &d->location, &d->panel_text,
+		&d->poll_error,
+	};
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+		free(*strings[i]);
+	for (size_t i = 0; i < d->n_meters; i++)
+		meter_clear(&d->meters[i]);
+	free(d->meters);
+	for (size_t i = 0; i < d->n_supplies; i++)
+		supply_clear(&d->supplies[i]);
+	free(d->supplies);
+	for (size_t i = 0; i < d->n_alerts; i++)
+		alert_clear(&d->alerts[i]);
+	free(d->alerts);
+	memset(d, 0, sizeof *d);
+}
+
+void device_array_free(struct device **devs, size_t n)
+{
+	if (!devs || !*devs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		device_clear(&(*devs)[i]);
+	free(*devs);
+	*devs = NULL;
+}
+
+const struct meter *device_meter(const struct device *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_meters; i++)
+		if (d->meters[i].name && strcmp(d->meters[i].name, name) == 0)
+			return &d->meters[i];
+	return NULL;
+}
+
+int supply_percent(const struct supply *s)
+{
+	if (s->level < 0 || s->max <= 0)
+		return -1;
+	/* Some Brother models compute levels above the maximum: that is "full", not 130 %. */
+	long long pct = (long long)s->level * 100 / s->max;
+	if (pct > 100)
+		pct = 100;
+	return (int)pct;
+}
+
+enum supply_state supply_state_of(const struct supply *s, int low_percent)
+{
+	switch (s->level) {
+	case SUPPLY_VALUE_OTHER:
+		return SUPPLY_NO_RESTRICTION;
+	case SUPPLY_VALUE_UNKNOWN:
+		return SUPPLY_UNKNOWN;
+	case SUPPLY_VALUE_SOME_REMAINING:
+		return SUPPLY_SOME_REMAINING;
+	default:
+		break;
+	}
+	if (s->level < 0)
+		return SUPPLY_UNKNOWN; /* outside the MIB (Ricoh's -100 is read elsewhere) */
+	int pct = supply_percent(s);
+	if (s->klass == SUPPLY_CLASS_RECEPTACLE) {
+		/* A receptacle's level is the room that is left: 0 means full. */
+		if (s->level == 0)
+			return SUPPLY_FULL;
+		if (pct >= 0 && pct < low_percent)
+			return SUPPLY_LOW; /* nearly full */
+		return SUPPLY_OK;
+	}
+	if (s->level == 0)
+		return SUPPLY_EMPTY;
+	if (pct >= 0 && pct < low_percent)
+		return SUPPLY_LOW;
+	return SUPPLY_OK;
+}
+
+const char *supply_state_name(enum supply_state st)
+{
+	static const char *const names[SUPPLY_STATE_COUNT] = {
+		[SUPPLY_OK] = "ok",
+		[SUPPLY_LOW] = "low",
+		[SUPPLY_EMPTY] = "empty",
+		[SUPPLY_UNKNOWN] = "unknown",
+		[SUPPLY_SOME_REMAINING] = "some-remaining",
+		[SUPPLY_NO_RESTRICTION] = "no-restriction",
+		[SUPPLY_FULL] = "full",
+	};
+	if ((unsigned)st >= SUPPLY_STATE_COUNT)
+		return "unknown";
+	return names[st];
+}
+
+int device_lowest_supply(const struct device *d, size_t *which)
+{
+	int lowest = -1;
+	for (size_t i = 0; i < d->n_supplies; i++) {
+		const struct supply *s = &d->supplies[i];
+		if (s->klass == SUPPLY_CLASS_RECEPTACLE)
+			continue;
+		int pct = supply_percent(s);
+		if (pct >= 0 && (lowest < 0 || pct < lowest)) {
+			lowest = pct;
+			if (which)
+				*which = i;
+		}
+	}
+	return lowest;
+}
+
+static const struct {
+	const char *name;
+	bool critical;
+} printer_errors[PRINTER_ERR_COUNT] = {
+	[PRINTER_ERR_LOW_PAPER] = { "low paper", false },
+	[PRINTER_ERR_NO_PAPER] = { "no paper", true },
+	[PRINTER_ERR_LOW_TONER] = { "low toner", false },
+	[PRINTER_ERR_NO_TONER] = { "no toner", true },
+	[PRINTER_ERR_DOOR_OPEN] = { "door open", true },
+	[PRINTER_ERR_JAMMED] = { "jammed", true },
+	[PRINTER_ERR_OFFLINE] = { "offline", true },
+	[PRINTER_ERR_SERVICE_REQUESTED] = { "service requested", true },
+	[PRINTER_ERR_INPUT_TRAY_MISSING] = { "input tray missing", true },
+	[PRINTER_ERR_OUTPUT_TRAY_MISSING] = { "output tray missing", true },
+	[PRINTER_ERR_MARKER_SUPPLY_MISSING] = { "marker supply missing", true },
+	[PRINTER_ERR_OUTPUT_NEAR_FULL] = { "output near full", false },
+	[PRINTER_ERR_OUTPUT_FULL] = { "output full", true },
+	[PRINTER_ERR_INPUT_TRAY_EMPTY] = { "input tray empty", false },
+	[PRINTER_ERR_OVERDUE_PREVENT_MAINT] = { "overdue maintenance", false },
+};
+
+const char *printer_error_name(int bit)
+{
+	if (bit < 0 || bit >= PRINTER_ERR_COUNT)
+		return NULL;
+	return printer_errors[bit].name;
+}
+
+bool printer_error_is_critical(int bit)
+{
+	return bit >= 0 && bit < PRINTER_ERR_COUNT && printer_errors[bit].critical;
+}
+
+const char *device_status_name(int status)
+{
+	static const char *const names[] = { NULL, "unknown", "running", "warning", "testing", "down" };
+	if (status >= 1 && status <= 5)
+		return names[status];
+	return "unknown";
+}
+
+const char *printer_status_name(int status)
+{
+	static const char *const names[] = { NULL, "other", "unknown", "idle", "printing", "warmup" };
+	if (status >= 1 && status <= 5)
+		return names[status];
+	return "unknown";
+}
+
+const char *alert_severity_name(int severity)
+{
+	switch (severity) {
+	case 1: return "other";
+	case 3: return "critical";
+	case 4: return "warning";
+	case 5: return "warning";
+	default: return "unknown";
+	}
+}

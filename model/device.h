@@ -1,0 +1,173 @@
+/* The domain: what fleetcon knows about a printer, as plain data. Collectors fill it, the store
+ * keeps it, the report, the exports and the console read it. Every string here is owned by the
+ * struct that holds it (heap, NUL-terminated) and, when it came from a device, has already been
+ * cleaned: bounded in length, no control or escape characters (see model/text.h). */
+#ifndef FLEETCON_MODEL_DEVICE_H
+#define FLEETCON_MODEL_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The special Printer-MIB values of prtMarkerSuppliesLevel / MaxCapacity (RFC 3805). */
+enum {
+	SUPPLY_VALUE_OTHER = -1,          /* "other": for a level, no restriction */
+	SUPPLY_VALUE_UNKNOWN = -2,
+	SUPPLY_VALUE_SOME_REMAINING = -3, /* level only: some remaining, not low */
+};
+
+/* prtMarkerSuppliesClass */
+enum { SUPPLY_CLASS_OTHER = 1, SUPPLY_CLASS_CONSUMED = 3, SUPPLY_CLASS_RECEPTACLE = 4 };
+
+/* What a supply's level means, derived from level, max and class (supply_state_of). The names
+ * (supply_state_name) are an interface: `show --json`, the report and the exports use them. */
+enum supply_state {
+	SUPPLY_OK,
+	SUPPLY_LOW,
+	SUPPLY_EMPTY,
+	SUPPLY_UNKNOWN,
+	SUPPLY_SOME_REMAINING,
+	SUPPLY_NO_RESTRICTION,
+	SUPPLY_FULL,          /* a receptacle (waste toner) with no room left */
+	SUPPLY_STATE_COUNT
+};
+
+struct supply {
+	int index;             /* prtMarkerSuppliesIndex */
+	int type;              /* IANA PrtMarkerSuppliesTypeTC (3 toner, 4 wasteToner, ...) */
+	int klass;             /* prtMarkerSuppliesClass */
+	int unit;              /* prtMarkerSuppliesSupplyUnit (19 percent, 7 impressions, ...) */
+	int max;               /* may be -1 / -2 */
+	int level;             /* may be -1 / -2 / -3 */
+	char *description;
+	char *colorant;        /* "cyan", or NULL when the device names none */
+};
+
+/* One counter read: "total", "black", "color", or another counter a vendor profile names
+ * ("duplex", "copy-black", ...). oid and raw say where the value came from. */
+struct meter {
+	char *name;
+	int64_t value;
+	int unit;              /* prtMarkerCounterUnit (7 impressions, 8 sheets), 0 when unknown */
+	char *oid;             /* numeric, without a leading dot */
+	char *raw;             /* the value as the device sent it, printable */
+	int64_t read_at;       /* UTC seconds */
+};
+
+/* An entry of prtAlertTable (or one fleetcon derived itself, with code 0 and group 0). */
+struct alert {
+	int index;             /* prtAlertIndex at the time it was read */
+	int severity;          /* 1 other, 3 critical, 4 warning, 5 warningBinaryChangeEvent */
+	int training;
+	int group;
+	int group_index;
+	int location;
+	int code;              /* IANA PrtAlertCodeTC */
+	char *description;
+	int64_t time_ticks;    /* prtAlertTime (sysUpTime when it was raised) */
+	int64_t first_seen;    /* UTC seconds; the store keeps these */
+	int64_t last_seen;
+	int64_t cleared_at;    /* 0 while active */
+};
+
+/* hrPrinterDetectedErrorState bits (RFC 2790), bit 0 = most significant bit of the first octet.
+ * error_bits in struct device holds bit N as (1u << N). */
+enum printer_error_bit {
+	PRINTER_ERR_LOW_PAPER = 0,
+	PRINTER_ERR_NO_PAPER,
+	PRINTER_ERR_LOW_TONER,
+	PRINTER_ERR_NO_TONER,
+	PRINTER_ERR_DOOR_OPEN,
+	PRINTER_ERR_JAMMED,
+	PRINTER_ERR_OFFLINE,
+	PRINTER_ERR_SERVICE_REQUESTED,
+	PRINTER_ERR_INPUT_TRAY_MISSING,
+	PRINTER_ERR_OUTPUT_TRAY_MISSING,
+	PRINTER_ERR_MARKER_SUPPLY_MISSING,
+	PRINTER_ERR_OUTPUT_NEAR_FULL,
+	PRINTER_ERR_OUTPUT_FULL,
+	PRINTER_ERR_INPUT_TRAY_EMPTY,
+	PRINTER_ERR_OVERDUE_PREVENT_MAINT,
+	PRINTER_ERR_COUNT
+};
+
+struct device {
+	int64_t id;            /* the store's id; 0 before it is stored */
+	char *address;         /* current IP address or host name */
+	int port;              /* SNMP port */
+	char *profile;         /* name of the credential profile that answered */
+
+	/* identity */
+	char *vendor;
+	char *model;
+	char *serial;
+	char *mac;             /* "aa:bb:cc:dd:ee:ff" */
+	char *firmware;
+	char *sys_name;
+	char *sys_descr;
+	char *sys_object_id;
+	char *location;
+	int64_t uptime_ticks;
+
+	/* status (0 = not reported) */
+	int status_device;     /* hrDeviceStatus: 1 unknown 2 running 3 warning 4 testing 5 down */
+	int status_printer;    /* hrPrinterStatus: 1 other 2 unknown 3 idle 4 printing 5 warmup */
+	uint32_t error_bits;   /* see enum printer_error_bit */
+	bool error_bits_known;
+	char *panel_text;      /* front panel lines joined with " | ", or NULL */
+
+	/* management */
+	bool included;
+	int64_t first_seen;
+	int64_t last_seen;     /* last time it answered */
+	int64_t last_poll;     /* last poll attempt */
+	int64_t last_poll_ok;  /* last complete poll */
+	char *poll_error;      /* why the last poll failed, or NULL */
+	int unreachable_polls; /* consecutive polls without an answer */
+
+	struct meter *meters;
+	size_t n_meters;
+	struct supply *supplies;
+	size_t n_supplies;
+	struct alert *alerts;
+	size_t n_alerts;
+};
+
+/* Frees everything the device owns and zeroes it (the struct itself is the caller's). */
+void device_clear(struct device *d);
+
+/* Frees an array of n devices made by the store or a collector, and NULLs *devs. */
+void device_array_free(struct device **devs, size_t n);
+
+/* The meter called name ("total", "black", "color"), or NULL. Borrowed from d. */
+const struct meter *device_meter(const struct device *d, const char *name);
+
+/* What a supply's level means (see enum supply_state). low_percent is the threshold under which a
+ * consumable is "low" (the configuration's [alerts] supply_low). */
+enum supply_state supply_state_of(const struct supply *s, int low_percent);
+
+/* The stable name of a state: "ok", "low", "empty", "unknown", "some-remaining",
+ * "no-restriction", "full". Static string. */
+const char *supply_state_name(enum supply_state st);
+
+/* Percentage 0..100 of what is left (for a receptacle: of the room left), or -1 when there is no
+ * honest percentage (special values, unknown max). */
+int supply_percent(const struct supply *s);
+
+/* The lowest percentage among the consumed supplies of d (-1 when none has one), and the index
+ * of that supply in d->supplies in *which (may be NULL). */
+int device_lowest_supply(const struct device *d, size_t *which);
+
+/* Short word for a bit of hrPrinterDetectedErrorState ("lowPaper" style: "low paper"), or NULL
+ * for an unknown bit. Static string. */
+const char *printer_error_name(int bit);
+/* Whether the bit is a fault that stops printing (no paper, jammed, door open, ...). */
+bool printer_error_is_critical(int bit);
+
+/* Words for hrDeviceStatus / hrPrinterStatus / an alert severity ("running", "idle",
+ * "critical"); "unknown" for values outside the MIB. Static strings. */
+const char *device_status_name(int status);
+const char *printer_status_name(int status);
+const char *alert_severity_name(int severity);
+
+#endif
