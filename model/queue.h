@@ -54,7 +54,7 @@ enum {
 	FC_QUEUE_FULL = -1,    /* push: the queue stayed full until the timeout */
 	FC_QUEUE_EMPTY = -2,   /* pop: the queue stayed empty until the timeout */
 	FC_QUEUE_CLOSED = -3,  /* push: the queue is closed; pop: closed and nothing left */
-	FC_QUEUE_INVALID = -4, /* a NULL queue or message */
+	FC_QUEUE_INVALID = -4, /* a NULL queue, message or out pointer */
 };
 
 /* Timeouts are in milliseconds: a negative value waits as long as it takes, 0 does not wait. */
