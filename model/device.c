@@ -200,3 +200,29 @@ const char *alert_severity_name(int severity)
 	default: return "unknown";
 	}
 }
+
+const char *device_summary(const struct device *d)
+{
+	if (!d->last_poll && !d->last_poll_ok)
+		return "new";
+	if (d->unreachable_polls > 0)
+		return "unreachable";
+	bool warning = d->poll_error != NULL || d->status_device == 3;
+	if (d->status_device == 5)
+		return "error";
+	for (int b = 0; b < PRINTER_ERR_COUNT; b++) {
+		if (!(d->error_bits & (1u << b)))
+			continue;
+		if (printer_error_is_critical(b))
+			return "error";
+		warning = true;
+	}
+	for (size_t i = 0; i < d->n_alerts; i++) {
+		if (d->alerts[i].cleared_at)
+			continue;
+		if (d->alerts[i].severity == 3)
+			return "error";
+		warning = true;
+	}
+	return warning ? "warning" : "ok";
+}

@@ -164,6 +164,11 @@ const char *printer_error_name(int bit);
 /* Whether the bit is a fault that stops printing (no paper, jammed, door open, ...). */
 bool printer_error_is_critical(int bit);
 
+/* One word that sums up a device for lists: "new" (never polled), "unreachable" (the last poll got
+ * no answer), "error" (down, a critical error bit or critical alert), "warning" (warning status,
+ * another error bit or alert, or a poll error), "ok". Static string. */
+const char *device_summary(const struct device *d);
+
 /* Words for hrDeviceStatus / hrPrinterStatus / an alert severity ("running", "idle",
  * "critical"); "unknown" for values outside the MIB. Static strings. */
 const char *device_status_name(int status);

@@ -1,0 +1,641 @@
+/* The collectors' subcommands (see commands.h): listing and showing devices, including and
+ * excluding them, and keeping the list of discovery ranges. Every device string is cleaned again
+ * before it reaches the terminal, whatever wrote it to the database. */
+#include "collectors/commands.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/targets.h"
+#include "model/clock.h"
+#include "model/config.h"
+#include "model/device.h"
+#include "model/device_json.h"
+#include "model/store.h"
+#include "model/text.h"
+
+/* ---- output helpers ---- */
+
+/* Prints s (NULL as "-") padded and cut to width (0: as long as it is), cleaned of anything a
+ * terminal would act on. */
+static void put_cell(FILE *out, const char *s, int width)
+{
+	char *clean = NULL;
+	if (!s || !*s)
+		s = "-";
+	else if (!text_is_clean(s))
+		s = clean = text_clean(s);
+	if (!s)
+		s = "?";
+	if (width > 0)
+		fprintf(out, "%-*.*s", width, width, s);
+	else
+		fputs(s, out);
+	free(clean);
+}
+
+static void put_text(FILE *out, const char *label, const char *s)
+{
+	fprintf(out, "  %-14s ", label);
+	put_cell(out, s, 0);
+	fputc('\n', out);
+}
+
+/* A JSON string member, cleaned; JSON null when absent. */
+static json_t *json_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	if (text_is_clean(s))
+		return json_string(s);
+	char *clean = text_clean(s);
+	json_t *j = json_string(clean ? clean : "");
+	free(clean);
+	return j;
+}
+
+static json_t *json_meter(const struct device *d, const char *name)
+{
+	const struct meter *m = device_meter(d, name);
+	return m ? json_integer(m->value) : json_null();
+}
+
+static void format_meter(const struct device *d, const char *name, char *buf, size_t len)
+{
+	const struct meter *m = device_meter(d, name);
+	if (m)
+		snprintf(buf, len, "%" PRId64, m->value);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void format_time(int64_t t, char *buf, size_t len)
+{
+	if (!t) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	clock_format_utc(t, buf, len);
+}
+
+static int print_json(struct fc_context *ctx, json_t *j)
+{
+	if (!j || json_dumpf(j, ctx->out, JSON_INDENT(2) | JSON_ENSURE_ASCII) < 0) {
+		json_decref(j);
+		fprintf(ctx->err, "%s: cannot write JSON\n", ctx->argv0);
+		return EXIT_FAILED;
+	}
+	fputc('\n', ctx->out);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+/* Resolves a device argument (id, serial or address) or says why not. */
+static int find_device(struct fc_context *ctx, struct store *s, const char *key, int64_t *id)
+{
+	struct fc_error err = { { 0 } };
+	int rc = store_device_find(s, key, id, &err);
+	if (rc < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		return -1;
+	}
+	if (rc == 0) {
+		char *clean = text_clean(key);
+		fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see 'fleetcon devices')\n",
+			ctx->argv0, clean ? clean : "");
+		free(clean);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- devices ---- */
+
+int devices_main(struct fc_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "included", no_argument, NULL, 'i' },
+		{ "excluded", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	enum store_device_filter filter = STORE_DEVICES_ALL;
+	int opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "jixh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'i': filter = STORE_DEVICES_INCLUDED; break;
+		case 'x': filter = STORE_DEVICES_EXCLUDED; break;
+		case 'h':
+			fprintf(ctx->out, "usage: fleetcon devices [--json] [--included | --excluded]\n");
+			return EXIT_OK;
+		default:
+			fprintf(ctx->err, "usage: fleetcon devices [--json] [--included | --excluded]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(ctx->err, "%s: devices takes no arguments (did you mean 'fleetcon show %s'?)\n",
+			ctx->argv0, argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	struct fc_error err = { { 0 } };
+	struct device *devs = NULL;
+	size_t n = 0;
+	if (store_devices_list(s, filter, STORE_LOAD_ALL, &devs, &n, &err) < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		store_close(&s);
+		return EXIT_FAILED;
+	}
+	store_close(&s);
+
+	int rc = EXIT_OK;
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++) {
+			const struct device *d = &devs[i];
+			int lowest = device_lowest_supply(d, NULL);
+			json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:o, s:o, s:I, s:o}",
+					      "id", (json_int_t)d->id, "address", json_text(d->address),
+					      "vendor", json_text(d->vendor), "model", json_text(d->model),
+					      "serial", json_text(d->serial), "included", d->included,
+					      "status", device_summary(d), "total", json_meter(d, "total"),
+					      "black", json_meter(d, "black"), "color", json_meter(d, "color"),
+					      "lowest_supply", lowest >= 0 ? json_integer(lowest) : json_null(),
+					      "alerts", (json_int_t)d->n_alerts,
+					      "last_poll", d->last_poll_ok ? json_integer(d->last_poll_ok) : json_null());
+			json_array_append_new(arr, o);
+		}
+		rc = print_json(ctx, arr);
+	} else {
+		fprintf(ctx->out, "%-5s %-11s %-3s %-16s %-10s %-22s %-14s %10s %10s %10s %6s %3s  %s\n", "ID",
+			"STATUS", "INC", "ADDRESS", "VENDOR", "MODEL", "SERIAL", "TOTAL", "BLACK", "COLOR",
+			"LOWEST", "ALR", "LAST POLL (UTC)");
+		for (size_t i = 0; i < n; i++) {
+			const struct device *d = &devs[i];
+			char total[24], black[24], color[24], lowest[16], when[CLOCK_ISO_LEN];
+			format_meter(d, "total", total, sizeof total);
+			format_meter(d, "black", black, sizeof black);
+			format_meter(d, "color", color, sizeof color);
+			int pct = device_lowest_supply(d, NULL);
+			if (pct >= 0)
+				snprintf(lowest, sizeof lowest, "%d%%", pct);
+			else
+				snprintf(lowest, sizeof lowest, "-");
+			format_time(d->last_poll_ok, when, sizeof when);
+			fprintf(ctx->out, "%-5" PRId64 " %-11s %-3s ", d->id, device_summary(d), d->included ? "yes" : "no");
+			put_cell(ctx->out, d->address, 16);
+			fputc(' ', ctx->out);
+			put_cell(ctx->out, d->vendor, 10);
+			fputc(' ', ctx->out);
+			put_cell(ctx->out, d->model, 22);
+			fputc(' ', ctx->out);
+			put_cell(ctx->out, d->serial, 14);
+			fprintf(ctx->out, " %10s %10s %10s %6s %3zu  %s\n", total, black, color, lowest, d->n_alerts, when);
+		}
+		if (n == 0)
+			fprintf(ctx->err, "%s: no devices yet: run 'fleetcon discover TARGET' to find printers\n",
+				ctx->argv0);
+	}
+	device_array_free(&devs, n);
+	return rc;
+}
+
+/* ---- show ---- */
+
+static const char *supply_type_name(int type)
+{
+	static const char *const names[] = {
+		[1] = "other", [2] = "unknown", [3] = "toner", [4] = "waste toner", [5] = "ink",
+		[6] = "ink cartridge", [7] = "ink ribbon", [8] = "waste ink", [9] = "drum",
+		[10] = "developer", [11] = "fuser oil", [12] = "solid wax", [13] = "ribbon wax",
+		[14] = "waste wax", [15] = "fuser", [16] = "corona wire", [17] = "fuser oil wick",
+		[18] = "cleaner unit", [19] = "fuser cleaning pad", [20] = "transfer unit",
+		[21] = "toner cartridge", [22] = "fuser oiler", [23] = "water", [24] = "waste water",
+		[25] = "glue water supply", [26] = "banding supply", [27] = "binding supply",
+		[28] = "shrink wrap", [29] = "paper wrap", [30] = "staples", [31] = "inserts",
+		[32] = "covers",
+	};
+	if (type > 0 && (size_t)type < sizeof names / sizeof names[0] && names[type])
+		return names[type];
+	return "supply";
+}
+
+static void show_supply(FILE *out, const struct supply *p, int low)
+{
+	enum supply_state st = supply_state_of(p, low);
+	int pct = supply_percent(p);
+	char level[48];
+	if (pct >= 0)
+		snprintf(level, sizeof level, "%d%%", pct);
+	else if (p->level >= 0)
+		snprintf(level, sizeof level, "%d (of unknown max)", p->level);
+	else
+		snprintf(level, sizeof level, "-");
+	fprintf(out, "  %3d  %-15s %-14s %-6s ", p->index, supply_state_name(st), supply_type_name(p->type),
+		level);
+	put_cell(out, p->description, 0);
+	if (p->colorant) {
+		fputs(" (", out);
+		put_cell(out, p->colorant, 0);
+		fputc(')', out);
+	}
+	if (p->klass == SUPPLY_CLASS_RECEPTACLE)
+		fputs(" [receptacle: level is room left]", out);
+	fputc('\n', out);
+}
+
+static int show_text(struct fc_context *ctx, struct store *s, const struct device *d, bool raw)
+{
+	FILE *out = ctx->out;
+	char t1[CLOCK_ISO_LEN], t2[CLOCK_ISO_LEN], t3[CLOCK_ISO_LEN];
+	fprintf(out, "Device %" PRId64 " (%s, %s)\n", d->id, device_summary(d), d->included ? "included" : "excluded");
+	put_text(out, "address", d->address);
+	fprintf(out, "  %-14s %d\n", "SNMP port", d->port);
+	put_text(out, "profile", d->profile);
+	put_text(out, "vendor", d->vendor);
+	put_text(out, "model", d->model);
+	put_text(out, "serial", d->serial);
+	put_text(out, "MAC", d->mac);
+	put_text(out, "firmware", d->firmware);
+	put_text(out, "name", d->sys_name);
+	put_text(out, "location", d->location);
+	put_text(out, "description", d->sys_descr);
+	put_text(out, "object id", d->sys_object_id);
+	fprintf(out, "  %-14s %s / %s\n", "first / last", clock_format_utc(d->first_seen, t1, sizeof t1),
+		d->last_seen ? clock_format_utc(d->last_seen, t2, sizeof t2) : "never");
+	fprintf(out, "  %-14s %s\n", "last poll ok", d->last_poll_ok ? clock_format_utc(d->last_poll_ok, t3, sizeof t3) : "never");
+	if (d->poll_error) {
+		put_text(out, "poll error", d->poll_error);
+		fprintf(out, "  %-14s %d\n", "unanswered", d->unreachable_polls);
+	}
+
+	fprintf(out, "\nStatus\n");
+	fprintf(out, "  %-14s %s\n", "device", d->status_device ? device_status_name(d->status_device) : "not reported");
+	fprintf(out, "  %-14s %s\n", "printer", d->status_printer ? printer_status_name(d->status_printer) : "not reported");
+	fprintf(out, "  %-14s ", "errors");
+	if (!d->error_bits_known) {
+		fputs("not reported\n", out);
+	} else if (!d->error_bits) {
+		fputs("none\n", out);
+	} else {
+		const char *sep = "";
+		for (int b = 0; b < 32; b++) {
+			if (!(d->error_bits & (1u << b)))
+				continue;
+			const char *name = printer_error_name(b);
+			if (name)
+				fprintf(out, "%s%s%s", sep, name, printer_error_is_critical(b) ? " (critical)" : "");
+			else
+				fprintf(out, "%sbit %d", sep, b);
+			sep = ", ";
+		}
+		fputc('\n', out);
+	}
+	if (d->panel_text)
+		put_text(out, "front panel", d->panel_text);
+
+	fprintf(out, "\nMeters\n");
+	if (!d->n_meters)
+		fprintf(out, "  none read\n");
+	for (size_t i = 0; i < d->n_meters; i++) {
+		const struct meter *m = &d->meters[i];
+		fprintf(out, "  %-14s %12" PRId64 "  from ", m->name, m->value);
+		put_cell(out, m->oid, 0);
+		fprintf(out, " = ");
+		put_cell(out, m->raw, 0);
+		fputc('\n', out);
+	}
+
+	fprintf(out, "\nSupplies\n");
+	if (!d->n_supplies)
+		fprintf(out, "  none reported\n");
+	for (size_t i = 0; i < d->n_supplies; i++)
+		show_supply(out, &d->supplies[i], ctx->cfg->alerts.supply_low);
+
+	fprintf(out, "\nActive alerts\n");
+	if (!d->n_alerts)
+		fprintf(out, "  none\n");
+	for (size_t i = 0; i < d->n_alerts; i++) {
+		const struct alert *a = &d->alerts[i];
+		fprintf(out, "  %-9s code %-5d group %-3d since %s  ", alert_severity_name(a->severity), a->code,
+			a->group, clock_format_utc(a->first_seen, t1, sizeof t1));
+		put_cell(out, a->description, 0);
+		fputc('\n', out);
+	}
+
+	if (raw) {
+		struct fc_error err = { { 0 } };
+		char *text = NULL;
+		if (store_device_raw(s, d->id, &text, &err) < 0) {
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			return EXIT_FAILED;
+		}
+		fprintf(out, "\nRaw SNMP values of the last poll\n");
+		/* Stored already cleaned line by line by the poll; cleaned again per line here. */
+		if (!text || !*text) {
+			fprintf(out, "  none kept\n");
+		} else {
+			char *save = NULL;
+			for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				fputs("  ", out);
+				put_cell(out, line, 0);
+				fputc('\n', out);
+			}
+		}
+		free(text);
+	}
+	return EXIT_OK;
+}
+
+int show_main(struct fc_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: fleetcon show DEVICE [--json] [--raw]   (DEVICE: id, serial or address)\n";
+	bool json = false, raw = false;
+	int opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "jrh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'r': raw = true; break;
+		case 'h': fputs(usage, ctx->out); return EXIT_OK;
+		default: fputs(usage, ctx->err); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fputs(usage, ctx->err);
+		return EXIT_USAGE;
+	}
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	int64_t id;
+	if (find_device(ctx, s, argv[optind], &id) < 0) {
+		store_close(&s);
+		return EXIT_USAGE;
+	}
+	struct fc_error err = { { 0 } };
+	struct device d;
+	if (store_device_load(s, id, STORE_LOAD_ALL, &d, &err) <= 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg[0] ? err.msg : "the device disappeared");
+		store_close(&s);
+		return EXIT_FAILED;
+	}
+	int rc;
+	if (json)
+		rc = print_json(ctx, device_json(&d, ctx->cfg->alerts.supply_low));
+	else
+		rc = show_text(ctx, s, &d, raw);
+	device_clear(&d);
+	store_close(&s);
+	return rc;
+}
+
+/* ---- include / exclude ---- */
+
+int include_main(struct fc_context *ctx, int argc, char **argv)
+{
+	bool include = strcmp(argv[0], "include") == 0;
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(ctx->err, "usage: fleetcon %s DEVICE...   (DEVICE: id, serial or address)\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	int64_t *ids = calloc((size_t)argc, sizeof *ids);
+	if (!ids) {
+		store_close(&s);
+		return EXIT_FAILED;
+	}
+	/* Every argument is resolved before anything changes: a typo changes nothing. */
+	int rc = EXIT_OK;
+	for (int i = 1; i < argc; i++)
+		if (find_device(ctx, s, argv[i], &ids[i]) < 0)
+			rc = EXIT_USAGE;
+	struct fc_error err = { { 0 } };
+	if (rc == EXIT_OK && store_begin(s, &err) == 0) {
+		for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+			int changed = store_device_set_included(s, ids[i], include, &err);
+			if (changed < 0)
+				rc = EXIT_FAILED;
+			else
+				fprintf(ctx->out, "device %" PRId64 " %s%s\n", ids[i], changed ? "" : "was already ",
+					include ? "included" : "excluded");
+		}
+		if (rc == EXIT_OK && store_commit(s, &err) < 0)
+			rc = EXIT_FAILED;
+		if (rc != EXIT_OK)
+			store_rollback(s);
+	} else if (rc == EXIT_OK) {
+		rc = EXIT_FAILED;
+	}
+	if (rc == EXIT_FAILED)
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+	free(ids);
+	store_close(&s);
+	return rc;
+}
+
+/* ---- range ---- */
+
+/* Checks a comma-separated list of profile names against the configuration. */
+static int check_profiles(struct fc_context *ctx, const char *list)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	char *save = NULL;
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		if (!config_profile(ctx->cfg, name)) {
+			fprintf(ctx->err, "%s: no profile \"%s\" in the configuration; known:", ctx->argv0, name);
+			for (size_t i = 0; i < ctx->cfg->profile_count; i++)
+				fprintf(ctx->err, " %s", ctx->cfg->profiles[i].name);
+			fprintf(ctx->err, " (add a [profile %s] section)\n", name);
+			rc = -1;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static int range_add(struct fc_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: fleetcon range add TARGET [--profile NAME[,NAME...]] [--port N] [--force]\n"
+			    "  TARGET: HOST[:PORT], A.B.C.D/N[:PORT] or A.B.C.D-A.B.C.E[:PORT]\n";
+	const char *profiles = "";
+	int port = 0;
+	bool force = false;
+	int opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "p:P:f", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p': profiles = optarg; break;
+		case 'P': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 1 || v > 65535) {
+				fprintf(ctx->err, "%s: --port \"%s\": give a port number from 1 to 65535\n", ctx->argv0, optarg);
+				return EXIT_USAGE;
+			}
+			port = (int)v;
+			break;
+		}
+		case 'f': force = true; break;
+		default: fputs(usage, ctx->err); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fputs(usage, ctx->err);
+		return EXIT_USAGE;
+	}
+	const char *text = argv[optind];
+	struct target t;
+	struct fc_error err = { { 0 } };
+	if (target_parse(text, (uint16_t)(port ? port : ctx->cfg->poll.port), force, &t, &err) < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		return EXIT_USAGE;
+	}
+	if (*profiles && check_profiles(ctx, profiles) < 0)
+		return EXIT_USAGE;
+	if (t.note[0])
+		fprintf(ctx->err, "%s: note: %s\n", ctx->argv0, t.note);
+	bool manual = t.kind == TARGET_IPV4 || t.kind == TARGET_IPV6 || t.kind == TARGET_NAME;
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	int64_t id;
+	int rc = EXIT_OK;
+	if (store_range_add(s, t.text, profiles, port, manual, &id, &err) < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		rc = strstr(err.msg, "already") ? EXIT_USAGE : EXIT_FAILED;
+	} else {
+		fprintf(ctx->out, "range %" PRId64 " added: %s (%" PRIu64 " address%s)\n", id, t.text, target_count(&t),
+			target_count(&t) == 1 ? "" : "es");
+	}
+	store_close(&s);
+	return rc;
+}
+
+static int range_list(struct fc_context *ctx, int argc, char **argv)
+{
+	bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc > 1 && !json) {
+		fprintf(ctx->err, "usage: fleetcon range list [--json]\n");
+		return EXIT_USAGE;
+	}
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	struct fc_error err = { { 0 } };
+	struct range *r = NULL;
+	size_t n = 0;
+	int rc = store_ranges_list(s, &r, &n, &err);
+	store_close(&s);
+	if (rc < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		return EXIT_FAILED;
+	}
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:i, s:b, s:I, s:o}", "id", (json_int_t)r[i].id,
+							     "target", r[i].target, "profiles", r[i].profiles,
+							     "port", r[i].port, "manual", r[i].manual,
+							     "created", (json_int_t)r[i].created_at,
+							     "last_run", r[i].last_run ? json_integer(r[i].last_run) : json_null()));
+		range_array_free(&r, n);
+		return print_json(ctx, arr);
+	}
+	fprintf(ctx->out, "%-4s %-32s %-6s %-7s %-20s %s\n", "ID", "TARGET", "PORT", "KIND", "PROFILES", "LAST RUN (UTC)");
+	for (size_t i = 0; i < n; i++) {
+		char port[8], when[CLOCK_ISO_LEN];
+		if (r[i].port)
+			snprintf(port, sizeof port, "%d", r[i].port);
+		else
+			snprintf(port, sizeof port, "-");
+		format_time(r[i].last_run, when, sizeof when);
+		fprintf(ctx->out, "%-4" PRId64 " %-32s %-6s %-7s %-20s %s\n", r[i].id, r[i].target, port,
+			r[i].manual ? "address" : "range", *r[i].profiles ? r[i].profiles : "(all)", when);
+	}
+	if (n == 0)
+		fprintf(ctx->err, "%s: no ranges yet: 'fleetcon range add 10.1.2.0/24' adds one\n", ctx->argv0);
+	range_array_free(&r, n);
+	return EXIT_OK;
+}
+
+static int range_remove(struct fc_context *ctx, int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(ctx->err, "usage: fleetcon range remove ID|TARGET\n");
+		return EXIT_USAGE;
+	}
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	struct fc_error err = { { 0 } };
+	struct range *r = NULL;
+	size_t n = 0;
+	int rc = EXIT_USAGE;
+	if (store_ranges_list(s, &r, &n, &err) < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char id[24];
+		snprintf(id, sizeof id, "%" PRId64, r[i].id);
+		if (strcmp(argv[1], id) != 0 && strcmp(argv[1], r[i].target) != 0)
+			continue;
+		if (store_range_remove(s, r[i].id, &err) < 0) {
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			rc = EXIT_FAILED;
+		} else {
+			fprintf(ctx->out, "range %s removed: %s\n", id, r[i].target);
+			rc = EXIT_OK;
+		}
+		goto out;
+	}
+	fprintf(ctx->err, "%s: no range \"%s\" (see 'fleetcon range list')\n", ctx->argv0, argv[1]);
+out:
+	range_array_free(&r, n);
+	store_close(&s);
+	return rc;
+}
+
+int range_main(struct fc_context *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return range_add(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return range_list(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
+		return range_remove(ctx, argc - 1, argv + 1);
+	fprintf(ctx->err, "usage: fleetcon range add TARGET [--profile NAMES] [--port N] [--force]\n"
+			  "       fleetcon range list [--json]\n"
+			  "       fleetcon range remove ID|TARGET\n");
+	return EXIT_USAGE;
+}

@@ -1,0 +1,18 @@
+/* The collectors' subcommands: the fleet as the command line sees it (see model/context.h for the
+ * shape every subcommand has). Each prints results to ctx->out and messages to ctx->err, and
+ * returns EXIT_OK, EXIT_FAILED or EXIT_USAGE. */
+#ifndef FLEETCON_COLLECTORS_COMMANDS_H
+#define FLEETCON_COLLECTORS_COMMANDS_H
+
+#include "model/context.h"
+
+/* fleetcon devices [--json] [--included | --excluded] */
+int devices_main(struct fc_context *ctx, int argc, char **argv);
+/* fleetcon show DEVICE [--json] [--raw] */
+int show_main(struct fc_context *ctx, int argc, char **argv);
+/* fleetcon include DEVICE... / fleetcon exclude DEVICE... (argv[0] says which) */
+int include_main(struct fc_context *ctx, int argc, char **argv);
+/* fleetcon range add TARGET [--profile NAMES] [--port N] [--force] | list [--json] | remove ID|TARGET */
+int range_main(struct fc_context *ctx, int argc, char **argv);
+
+#endif
