@@ -3,6 +3,7 @@
  * line numbers (Debian builds inih without INI_HANDLER_LINENO) and catch what inih lets through
  * silently: over-long lines, malformed or unknown section headers, indented continuation lines. */
 #include "model/config.h"
+#include "model/text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -480,7 +481,8 @@ static bool valid_address(const char *a, size_t len)
 	if (!at || at == a || at == a + len - 1 || memchr(at + 1, '@', len - (size_t)(at - a) - 1))
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (a[i] <= ' ' || a[i] == 0x7f || strchr("<>()[]\\,;:\"", a[i]))
+		if ((unsigned char)a[i] <= ' ' || (unsigned char)a[i] >= 0x7f ||
+		    strchr("<>()[]\\,;:\"", a[i])) /* plain ASCII addresses only */
 			return false;
 	return memchr(at, '.', len - (size_t)(at - a)) != NULL;
 }
@@ -872,8 +874,11 @@ static bool is_path(const struct key *k, const char *v)
 static int store_value(const struct key *k, const char *value, void *base, const char *base_dir,
 		       char *why, size_t n)
 {
-	if (has_control(value)) {
-		snprintf(why, n, "contains a control character");
+	/* Values end up on the terminal and in reports: the rules for device text hold here too.
+	 * Secrets are never shown, so only control characters (which no protocol carries) count. */
+	if (k->type == K_SECRET ? has_control(value) : !text_is_clean(value)) {
+		snprintf(why, n, "contains a control character%s",
+			 k->type == K_SECRET ? "" : ", an invisible character or bytes that are not UTF-8");
 		return -1;
 	}
 	if (!*value && (k->flags & F_EMPTY_OK)) {

@@ -525,6 +525,8 @@ static void test_errors(void **state)
 		{ "[smtp]\nto = a@example.com, oops\n", 2, "is not a list of e-mail addresses" },
 		{ "[service]\nsocket_group = two words\n", 2, "is not a group name" },
 		{ "[site]\nname = a\x1b[2Jb\n", 2, "[site] name: \"a?[2Jb\" contains a control character" },
+		{ "[site]\nname = caf\xe9\n", 2, "bytes that are not UTF-8" },
+		{ "[site]\nname = abc\xe2\x80\xae" "def\n", 2, "an invisible character" },
 		/* empty values, duplicates */
 		{ "[poll]\ninterval =\n", 2,
 		  "[poll] interval: a value is required (duration, 1m-7d); leave the line out for the "
@@ -588,9 +590,9 @@ static void test_errors(void **state)
 	expect_error(longline, 2, "line is too long (307 characters; at most 199)");
 
 	/* Indented keys are keys, comments at the end of a line go, values keep inner spaces. */
-	struct config *cfg = parse_ok("[site]\n   name = Main  office   ; where we are\n"
+	struct config *cfg = parse_ok("[site]\n   name = Caf\xc3\xa9  office   ; where we are\n"
 				      "  [poll]\n    retries = 2\n");
-	assert_string_equal(cfg->site.name, "Main  office");
+	assert_string_equal(cfg->site.name, "Caf\xc3\xa9  office");
 	assert_int_equal(cfg->poll.retries, 2);
 	config_free(&cfg);
 }
