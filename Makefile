@@ -49,6 +49,8 @@ TSAN_UNIT_BINS := $(TSAN_UNIT:tests/unit/%.c=build/tsan/tests/%)
 .PHONY: all tests tools check check-run check-plain check-asan check-tsan unit integration \
         asan tsan demo bench install uninstall clean deps fuzz
 .DEFAULT_GOAL := all
+# Keep the objects of tests and tools: they are not throw-away intermediates.
+.SECONDARY:
 
 all: $(BIN)
 
