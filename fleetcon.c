@@ -26,6 +26,7 @@ static const struct command {
 	{ "include", include_main, "include DEVICE...", "manage and report these devices" },
 	{ "exclude", include_main, "exclude DEVICE...", "stop managing and reporting these devices" },
 	{ "range", range_main, "range add|list|remove", "the discovery ranges and manual addresses" },
+	{ "siteinfo", siteinfo_main, "siteinfo [--json]", "facts about this site and the agent's host" },
 	{ "config", config_main, "config check", "validate the configuration and print it, secrets masked" },
 };
 

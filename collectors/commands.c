@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/sitefacts.h"
+#include "collectors/sitefacts_json.h"
 #include "collectors/targets.h"
 #include "model/clock.h"
 #include "model/config.h"
@@ -638,4 +640,68 @@ int range_main(struct fc_context *ctx, int argc, char **argv)
 			  "       fleetcon range list [--json]\n"
 			  "       fleetcon range remove ID|TARGET\n");
 	return EXIT_USAGE;
+}
+
+/* ---- siteinfo ---- */
+
+static void put_bytes(FILE *out, const char *label, uint64_t total, uint64_t free_bytes)
+{
+	fprintf(out, "  %-14s %.1f GiB", label, (double)total / (1024.0 * 1024 * 1024));
+	if (free_bytes)
+		fprintf(out, " (%.1f GiB free)", (double)free_bytes / (1024.0 * 1024 * 1024));
+	fputc('\n', out);
+}
+
+int siteinfo_main(struct fc_context *ctx, int argc, char **argv)
+{
+	bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc > 1 && !json) {
+		fprintf(ctx->err, "usage: fleetcon siteinfo [--json]\n");
+		return EXIT_USAGE;
+	}
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	struct fc_error err = { { 0 } };
+	struct store_counts counts;
+	int rc = store_counts(s, ctx->cfg->alerts.supply_low, &counts, &err);
+	store_close(&s);
+	if (rc < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		return EXIT_FAILED;
+	}
+	struct site_facts f;
+	if (sitefacts_collect(ctx->cfg->database.path, &f, &err) < 0)
+		fprintf(ctx->err, "%s: warning: %s\n", ctx->argv0, err.msg);
+	f.devices_discovered = (int)counts.discovered;
+	f.devices_included = (int)counts.included;
+	f.devices_excluded = (int)counts.excluded;
+	if (json)
+		return print_json(ctx, sitefacts_json(&f, ctx->cfg->site.name));
+
+	FILE *out = ctx->out;
+	fprintf(out, "Site\n");
+	put_text(out, "name", ctx->cfg->site.name);
+	fprintf(out, "\nAgent host\n");
+	put_text(out, "DNS name", f.dns_name);
+	for (int i = 0; i < f.naddrs; i++) {
+		char label[48];
+		snprintf(label, sizeof label, "IP (%s)", f.addrs[i].ifname);
+		put_text(out, label, f.addrs[i].addr);
+	}
+	fprintf(out, "  %-14s %s%s%s (%d-bit)\n", "OS", f.os_name, f.os_version[0] ? ", version " : "",
+		f.os_version, f.os_bits);
+	put_text(out, "kernel", f.kernel);
+	fprintf(out, "  %-14s %s x %d\n", "CPU", f.cpu_model, f.cpu_count);
+	put_bytes(out, "memory", f.mem_total, f.mem_free);
+	put_bytes(out, "disk", f.disk_total, f.disk_free);
+	fprintf(out, "  %-14s %s (%s, UTC%s)\n", "time zone", f.timezone[0] ? f.timezone : "unknown", f.tz_abbrev,
+		f.utc_offset);
+	fprintf(out, "\nAgent\n");
+	fprintf(out, "  %-14s %s (%s), %d-bit\n", "version", f.version, f.revision, f.agent_bits);
+	put_text(out, "database", ctx->cfg->database.path);
+	fprintf(out, "  %-14s %.1f MiB\n", "database size", (double)f.db_bytes / (1024.0 * 1024));
+	fprintf(out, "  %-14s %d discovered, %d included, %d excluded\n", "devices", f.devices_discovered,
+		f.devices_included, f.devices_excluded);
+	return EXIT_OK;
 }

@@ -15,4 +15,7 @@ int include_main(struct fc_context *ctx, int argc, char **argv);
 /* fleetcon range add TARGET [--profile NAMES] [--port N] [--force] | list [--json] | remove ID|TARGET */
 int range_main(struct fc_context *ctx, int argc, char **argv);
 
+/* fleetcon siteinfo [--json] */
+int siteinfo_main(struct fc_context *ctx, int argc, char **argv);
+
 #endif
