@@ -253,6 +253,46 @@ static void test_hex_and_mac(void **state)
 	assert_int_equal(text_mac(m, 0, mac), -1);
 }
 
+/* Random inputs built from the pieces that matter (ESC, C1, bidi, multi-byte characters, broken
+ * sequences, plain text): whatever comes in, what comes out is clean, bounded and stable. */
+static void test_random_inputs_always_clean(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"\x1b", "[", "]", "\\", "\a", "\r\n", "\t", "2J", "0;", "\xc2\x9b", "\xc2\x9d",
+		"\xc2\x9c", "\xc2\x85", "\xe2\x80\xae", "\xe2\x81\xa6", "\xef\xbb\xbf", "\xc3\xa9",
+		"\xf0\x9f\x96\xa8", "\xe2\x80\xa6", " ", "  ", "Toner", "=", "<", "\x7f", "\x01",
+		"\xe2\x80", "\xc0\xaf", "\xed\xa0\x80", "\xff",
+	};
+	size_t npieces = sizeof pieces / sizeof pieces[0];
+	unsigned char buf[4096];
+	uint32_t seed = 12345;
+	for (int round = 0; round < 5000; round++) {
+		size_t len = 0;
+		seed = seed * 1103515245u + 12345u;
+		size_t want = (seed >> 16) % (round % 10 == 0 ? 4000 : 60);
+		while (len < want) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = pieces[(seed >> 16) % npieces];
+			size_t pl = strlen(p);
+			if (len + pl > sizeof buf)
+				break;
+			memcpy(buf + len, p, pl);
+			len += pl;
+		}
+		char *got = text_from_device(buf, len);
+		assert_non_null(got);
+		assert_true(strlen(got) <= TEXT_MAX - 1);
+		if (!text_is_clean(got))
+			fail_msg("round %d: output not stable: '%s'", round, got);
+		for (const unsigned char *c = (const unsigned char *)got; *c; c++) {
+			assert_true(*c >= 0x20 && *c != 0x7f);
+			assert_false(c[0] == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F); /* C1 */
+		}
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_exactly_at_limit),
 		cmocka_unit_test(test_long_invalid_is_bounded_hex),
 		cmocka_unit_test(test_hex_and_mac),
+		cmocka_unit_test(test_random_inputs_always_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
