@@ -1,0 +1,261 @@
+/* Value decoders (see decode.h): the bit strings, counters, blobs and floats printers send, and
+ * the printable form of a value. Every function here reads only the bytes it is given and bounds
+ * what it writes; device data never decides a length. */
+#include "collectors/decode.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/text.h"
+
+bool decode_is_missing(const struct snmp_value *v)
+{
+	switch (v->type) {
+	case SNMPV_NULL:
+	case SNMPV_NO_SUCH_OBJECT:
+	case SNMPV_NO_SUCH_INSTANCE:
+	case SNMPV_END_OF_MIB_VIEW:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const struct {
+	int type;
+	const char *name;
+} type_names[] = {
+	{ SNMPV_INTEGER, "INTEGER" },
+	{ SNMPV_OCTETS, "STRING" },
+	{ SNMPV_NULL, "NULL" },
+	{ SNMPV_OID, "OID" },
+	{ SNMPV_IPADDRESS, "IpAddress" },
+	{ SNMPV_COUNTER32, "Counter32" },
+	{ SNMPV_GAUGE32, "Gauge32" },
+	{ SNMPV_TIMETICKS, "Timeticks" },
+	{ SNMPV_OPAQUE, "Opaque" },
+	{ SNMPV_COUNTER64, "Counter64" },
+	{ SNMPV_NO_SUCH_OBJECT, "noSuchObject" },
+	{ SNMPV_NO_SUCH_INSTANCE, "noSuchInstance" },
+	{ SNMPV_END_OF_MIB_VIEW, "endOfMibView" },
+};
+
+const char *decode_type_name(int type)
+{
+	for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+		if (type_names[i].type == type)
+			return type_names[i].name;
+	return "unknown";
+}
+
+int decode_error_bits(const struct snmp_value *v, uint32_t *bits)
+{
+	if (v->type != SNMPV_OCTETS)
+		return -1;
+	uint32_t b = 0;
+	/* Octet 0 carries bits 0-7 (bit 0 in its MSB), octet 1 bits 8-15. */
+	for (size_t octet = 0; octet < 2 && octet < v->len; octet++)
+		for (int i = 0; i < 8; i++)
+			if (v->bytes[octet] & (0x80u >> i))
+				b |= 1u << (octet * 8 + (size_t)i);
+	*bits = b;
+	return 0;
+}
+
+/* The decimal number a string starts with. Digits are bounded so that no device text overflows. */
+static int number_from_text(const unsigned char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	bool neg = false;
+	if (i < len && (s[i] == '-' || s[i] == '+')) {
+		neg = s[i] == '-';
+		i++;
+	}
+	size_t start = i;
+	int64_t n = 0;
+	while (i < len && s[i] >= '0' && s[i] <= '9') {
+		if (n > (INT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (s[i] - '0');
+		i++;
+	}
+	if (i == start)
+		return -1;
+	*out = neg ? -n : n;
+	return 0;
+}
+
+int decode_int(const struct snmp_value *v, int64_t *out)
+{
+	switch (v->type) {
+	case SNMPV_INTEGER:
+	case SNMPV_COUNTER32:
+	case SNMPV_GAUGE32:
+	case SNMPV_TIMETICKS:
+	case SNMPV_COUNTER64:
+		*out = v->integer;
+		return 0;
+	case SNMPV_OCTETS:
+		return number_from_text(v->bytes, v->len, out);
+	default:
+		return -1;
+	}
+}
+
+int decode_counter(const struct snmp_value *v, int64_t *out)
+{
+	int64_t n;
+	if (decode_int(v, &n) < 0)
+		return -1;
+	if (n < 0) {
+		/* A counter past 2^31 that firmware sends as a signed INTEGER wraps negative. */
+		if (v->type != SNMPV_INTEGER || n < INT32_MIN)
+			return -1;
+		n += (int64_t)1 << 32;
+	}
+	*out = n;
+	return 0;
+}
+
+int decode_brother_counters(const unsigned char *bytes, size_t len, struct brother_counter *out,
+			    size_t max)
+{
+	size_t n = 0, i = 0;
+	while (n < max && i + 3 <= len) {
+		unsigned code = bytes[i], kind = bytes[i + 1], vlen = bytes[i + 2];
+		if (kind != 0x01 || vlen == 0 || vlen > 8 || i + 3 + vlen > len)
+			break;
+		uint64_t value = 0;
+		for (unsigned k = 0; k < vlen; k++)
+			value = value << 8 | bytes[i + 3 + k];
+		if (value > (uint64_t)INT64_MAX)
+			break;
+		out[n].code = code;
+		out[n].value = (int64_t)value;
+		n++;
+		i += 3 + vlen;
+	}
+	/* What parsed before padding or damage is kept: the records are independent. */
+	return n == 0 ? -1 : (int)n;
+}
+
+int decode_hp_float(const unsigned char *bytes, size_t len, double *out)
+{
+	double d;
+	if (len == 4) {
+		uint32_t u = (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 |
+			     (uint32_t)bytes[2] << 8 | bytes[3];
+		float f;
+		memcpy(&f, &u, sizeof f);
+		d = f;
+	} else if (len == 8) {
+		uint64_t u = 0;
+		for (int i = 0; i < 8; i++)
+			u = u << 8 | bytes[i];
+		memcpy(&d, &u, sizeof d);
+	} else {
+		return -1;
+	}
+	if (!isfinite(d))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+void decode_pml_text(const unsigned char *bytes, size_t len, const unsigned char **start,
+		     size_t *n)
+{
+	size_t i = 0;
+	if (len >= 2 && bytes[0] == 0x01 && bytes[1] == 0x15)
+		i = 2;
+	size_t end = i;
+	while (end < len && bytes[end] != '\n' && bytes[end] != '\0')
+		end++;
+	*start = bytes + i;
+	*n = end - i;
+}
+
+int decode_oid_parse(const char *text, unsigned long *out, size_t max)
+{
+	const char *p = text;
+	if (*p == '.')
+		p++;
+	size_t n = 0;
+	while (*p) {
+		if (*p < '0' || *p > '9' || n == max)
+			return -1;
+		errno = 0;
+		char *end;
+		unsigned long long v = strtoull(p, &end, 10);
+		if (errno || v > 0xFFFFFFFFull)
+			return -1;
+		out[n++] = (unsigned long)v;
+		p = end;
+		if (*p == '.') {
+			p++;
+			if (!*p)
+				return -1;
+		} else if (*p) {
+			return -1;
+		}
+	}
+	return n > 0 ? (int)n : -1;
+}
+
+char *decode_oid_format(const unsigned long *oid, size_t n, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	size_t at = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + at, len - at, i ? ".%lu" : "%lu", oid[i]);
+		if (w < 0 || (size_t)w >= len - at) {
+			if (len >= 4)
+				memcpy(buf + len - 4, "...", 4);
+			return buf;
+		}
+		at += (size_t)w;
+	}
+	return buf;
+}
+
+bool decode_oid_under(const unsigned long *oid, size_t n, const unsigned long *prefix,
+		      size_t prefix_len)
+{
+	return n >= prefix_len && memcmp(oid, prefix, prefix_len * sizeof *oid) == 0;
+}
+
+char *decode_printable(const struct snmp_value *v)
+{
+	char buf[640];
+	switch (v->type) {
+	case SNMPV_INTEGER:
+	case SNMPV_COUNTER32:
+	case SNMPV_GAUGE32:
+	case SNMPV_TIMETICKS:
+	case SNMPV_COUNTER64:
+		snprintf(buf, sizeof buf, "%" PRId64, v->integer);
+		return strdup(buf);
+	case SNMPV_OCTETS:
+	case SNMPV_OPAQUE:
+		return text_from_device(v->bytes, v->len);
+	case SNMPV_IPADDRESS:
+		if (v->len == 4) {
+			snprintf(buf, sizeof buf, "%u.%u.%u.%u", v->bytes[0], v->bytes[1], v->bytes[2],
+				 v->bytes[3]);
+			return strdup(buf);
+		}
+		return text_hex(v->bytes, v->len > 16 ? 16 : v->len);
+	case SNMPV_OID:
+		return strdup(decode_oid_format(v->objid, v->objid_len, buf, sizeof buf));
+	default:
+		return strdup(decode_type_name(v->type));
+	}
+}
