@@ -179,8 +179,8 @@ static void integer(FILE *f, int64_t v)
 	fprintf(f, "%lld", (long long)v);
 }
 
-/* UTC time as "2026-11-20 06:13Z"; `never` for 0. */
-static void when(FILE *f, int64_t t, const char *never)
+/* UTC time as "2026-11-20 06:13Z" (seconds too with `seconds`); `never` for 0. */
+static void when_at(FILE *f, int64_t t, const char *never, bool seconds)
 {
 	if (!t) {
 		put(f, never);
@@ -188,10 +188,20 @@ static void when(FILE *f, int64_t t, const char *never)
 	}
 	char iso[CLOCK_ISO_LEN];
 	clock_format_utc(t, iso, sizeof iso);
-	/* "YYYY-MM-DDTHH:MM:SSZ" -> "YYYY-MM-DD HH:MM:SSZ": easier to read, still unambiguous. */
-	if (strlen(iso) == 20)
+	/* "YYYY-MM-DDTHH:MM:SSZ" -> "YYYY-MM-DD HH:MM[:SS]Z": easier to read, still unambiguous. */
+	if (strlen(iso) == 20) {
 		iso[10] = ' ';
+		if (!seconds) {
+			iso[16] = 'Z';
+			iso[17] = '\0';
+		}
+	}
 	put(f, iso);
+}
+
+static void when(FILE *f, int64_t t, const char *never)
+{
+	when_at(f, t, never, false);
 }
 
 /* <td>escaped text</td>, or the muted dash for nothing. */
@@ -243,7 +253,7 @@ static const char style[] =
 	"th{background:var(--head);font-weight:600}"
 	".n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 	".none{color:var(--muted)}"
-	"table.list{width:100%}"
+	"table.list{width:100%;font-size:13px}table.list th,table.list td{padding:3px 5px}"
 	"table.facts th{width:15em}"
 	".cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}"
 	".card{border:1px solid var(--line);border-radius:6px;padding:8px 16px;min-width:150px}"
@@ -626,13 +636,14 @@ static void gauge(FILE *f, const struct supply *s, int low_percent)
 		put(f, "<span class=\"bar\" aria-hidden=\"true\"><i style=\"width:");
 		integer(f, pct);
 		put(f, "%\"></i></span><span class=\"gv\">");
+		/* A receptacle's level is the room left in it: say so, so that 0 % reads as full. */
+		if (s->klass == SUPPLY_CLASS_RECEPTACLE)
+			put(f, "room ");
 		integer(f, pct);
 		put(f, " %");
 		if (st != SUPPLY_OK) {
 			put(f, " ");
 			put(f, supply_state_name(st));
-		} else if (s->klass == SUPPLY_CLASS_RECEPTACLE) {
-			put(f, " room");
 		}
 		put(f, "</span>");
 	} else {
@@ -691,7 +702,9 @@ static void alerts(FILE *f, const struct device *d)
 		else
 			integer(f, a->group);
 		put(f, "</td>");
-		td_num(f, a->code, true);
+		put(f, "<td class=\"n\">");
+		integer(f, a->code);
+		put(f, "</td>");
 		td_text(f, a->description);
 		put(f, "<td class=\"n\">");
 		when(f, a->first_seen, "–");
@@ -878,7 +891,7 @@ static void footer(struct report *r)
 {
 	FILE *f = r->f;
 	put(f, "<footer><p>Generated ");
-	when(r->f, r->o->now, "–");
+	when_at(f, r->o->now, "–", true);
 	put(f, " by fleetcon ");
 	text(f, fleetcon_version());
 	put(f, " (");
@@ -912,7 +925,7 @@ int html_write_report(FILE *f, struct store *s, const struct config *cfg,
 		put(f, " · ");
 	}
 	put(f, "generated ");
-	when(f, now, "–");
+	when_at(f, now, "–", true);
 	put(f, " by fleetcon ");
 	text(f, fleetcon_version());
 	put(f, "</p>\n<nav><ul><li><a href=\"#summary\">Site</a></li><li><a href=\"#counts\">Counts</a></li>"

@@ -4,6 +4,7 @@
  * hostile strings, for the export tests and the benchmarks. The same --seed gives the same data.
  *
  *   seed_store --db PATH --devices N [--days D] [--hostile] [--seed S] [--end YYYY-MM-DD]
+ * --end is the last day of history (default: yesterday, UTC); --days 30 by default.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -630,7 +631,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	} else {
-		o.end = clock_now();
+		o.end = clock_now() - DAY; /* yesterday: every poll of the last day is in the past */
 	}
 	o.end -= o.end % DAY;
 
