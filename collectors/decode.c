@@ -181,6 +181,49 @@ void decode_pml_text(const unsigned char *bytes, size_t len, const unsigned char
 	*n = end - i;
 }
 
+static int hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int decode_hex_tail(const unsigned char *bytes, size_t len, unsigned char *out)
+{
+	const unsigned char *nl = memchr(bytes, '\n', len);
+	if (!nl || nl == bytes)
+		return -1;
+	size_t head = (size_t)(nl - bytes), n = head, pairs = 0;
+	/* Check the whole tail first: only "XX" separated by blanks and line breaks. */
+	for (size_t i = head + 1; i < len;) {
+		if (bytes[i] == ' ' || bytes[i] == '\n') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || hex_digit(bytes[i]) < 0 || hex_digit(bytes[i + 1]) < 0 ||
+		    (i + 2 < len && bytes[i + 2] != ' ' && bytes[i + 2] != '\n'))
+			return -1;
+		i += 2;
+		pairs++;
+	}
+	if (pairs == 0)
+		return -1;
+	memmove(out, bytes, head);
+	for (size_t i = head + 1; i < len;) {
+		if (bytes[i] == ' ' || bytes[i] == '\n') {
+			i++;
+			continue;
+		}
+		out[n++] = (unsigned char)(hex_digit(bytes[i]) << 4 | hex_digit(bytes[i + 1]));
+		i += 2;
+	}
+	return (int)n;
+}
+
 int decode_oid_parse(const char *text, unsigned long *out, size_t max)
 {
 	const char *p = text;

@@ -85,6 +85,13 @@ int decode_hp_float(const unsigned char *bytes, size_t len, double *out);
 void decode_pml_text(const unsigned char *bytes, size_t len, const unsigned char **start,
 		     size_t *n);
 
+/* Some HP agents send a long string as its first line of text followed by a line break and the
+ * rest of its bytes as a hex dump ("Black Cartridge \n38 32 37 41 00 "). When bytes have that
+ * shape (text, '\n', then only space-separated two-digit hex pairs over one or more lines), writes
+ * the re-joined bytes to out (room for len bytes; the result is never longer) and returns their
+ * number; returns -1 when the value has another shape (out is then untouched). */
+int decode_hex_tail(const unsigned char *bytes, size_t len, unsigned char *out);
+
 /* Parses a numeric OID ("1.3.6.1.2.1.1.1.0", a leading dot allowed) into out (room for max
  * sub-identifiers). Returns the number of sub-identifiers, or -1 for anything else. */
 int decode_oid_parse(const char *text, unsigned long *out, size_t max);

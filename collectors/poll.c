@@ -150,6 +150,7 @@ struct poll_state {
 	bool round1_ok;
 	bool alerts_walked;
 	bool alerts_ok;
+	bool hex_tail;    /* the vendor's strings may end in a hex dump (set at assembly) */
 	char *error;      /* first failure */
 	enum snmp_status error_status;
 	bool incomplete;
@@ -329,15 +330,26 @@ static const struct kept *find_cell(const struct poll_state *st, const struct sn
 	return find_exact(st, &o);
 }
 
-static char *text_of(const struct kept *k, bool pml)
+/* The cleaned text of a kept OCTET STRING (NULL when absent or empty). pml: an HP PML string
+ * (prefix and hex dump cut off); hex_tail: re-join a text whose end was sent as a hex dump. */
+static char *text_of(const struct kept *k, bool pml, bool hex_tail)
 {
 	if (!k || (k->type != SNMPV_OCTETS && k->type != SNMPV_OPAQUE))
 		return NULL;
 	const unsigned char *s = k->bytes;
 	size_t n = k->len;
-	if (pml)
+	unsigned char *joined = NULL;
+	if (pml) {
 		decode_pml_text(k->bytes, k->len, &s, &n);
+	} else if (hex_tail && n && (joined = malloc(n))) {
+		int j = decode_hex_tail(k->bytes, k->len, joined);
+		if (j >= 0) {
+			s = joined;
+			n = (size_t)j;
+		}
+	}
 	char *t = text_from_device(s ? s : (const unsigned char *)"", n);
+	free(joined);
 	if (t && !*t) {
 		free(t);
 		return NULL;
@@ -464,7 +476,7 @@ static const struct vendor_profile *profile_of(const char *oid_text, const char 
 /* The text of a kept OCTET STRING, as a C string for identification (cleaned). */
 static char *scalar_text(const struct poll_state *st, enum scalar s)
 {
-	return text_of(find_scalar(st, s, 0), false);
+	return text_of(find_scalar(st, s, 0), false, st->hex_tail);
 }
 
 static char *scalar_oid_text(const struct poll_state *st, enum scalar s)
@@ -649,9 +661,9 @@ static void assemble_identity(struct poll_state *st, struct poll_result *res,
 
 	/* model: the vendor's own OID, the printer's hrDeviceDescr, a rule on sysDescr, sysDescr */
 	if (p && p->model_oid)
-		d->model = text_of(find_text_oid(st, p->model_oid), pml);
+		d->model = text_of(find_text_oid(st, p->model_oid), pml, st->hex_tail);
 	if (!d->model)
-		d->model = text_of(find_scalar(st, S_HR_DESCR, pidx), false);
+		d->model = text_of(find_scalar(st, S_HR_DESCR, pidx), false, st->hex_tail);
 	if (!d->model && p && d->sys_descr) {
 		char *m = vendor_descr_field(d->sys_descr, &p->model_rule);
 		d->model = m ? text_clean(m) : NULL;
@@ -664,9 +676,9 @@ static void assemble_identity(struct poll_state *st, struct poll_result *res,
 		free(m);
 	}
 	/* serial: the Printer-MIB, the vendor's OID, a rule on sysDescr */
-	d->serial = text_of(find_scalar(st, S_SERIAL, pidx), false);
+	d->serial = text_of(find_scalar(st, S_SERIAL, pidx), false, st->hex_tail);
 	if (!d->serial && p && p->serial_oid)
-		d->serial = text_of(find_text_oid(st, p->serial_oid), pml);
+		d->serial = text_of(find_text_oid(st, p->serial_oid), pml, st->hex_tail);
 	if (!d->serial && p && d->sys_descr) {
 		char *s = vendor_descr_field(d->sys_descr, &p->serial_rule);
 		d->serial = s ? text_clean(s) : NULL;
@@ -674,7 +686,7 @@ static void assemble_identity(struct poll_state *st, struct poll_result *res,
 	}
 	/* firmware: the vendor's OID, a rule on sysDescr */
 	if (p && p->firmware_oid)
-		d->firmware = text_of(find_text_oid(st, p->firmware_oid), pml);
+		d->firmware = text_of(find_text_oid(st, p->firmware_oid), pml, st->hex_tail);
 	if (!d->firmware && p && d->sys_descr) {
 		char *f = vendor_descr_field(d->sys_descr, &p->firmware_rule);
 		d->firmware = f ? text_clean(f) : NULL;
@@ -730,7 +742,7 @@ static void assemble_status(struct poll_state *st, struct poll_result *res, int 
 			unsigned long idx[MAX_SUFFIX];
 			if (!row_of(&st->kept[i], &col, idx))
 				continue;
-			char *line = text_of(&st->kept[i], false);
+			char *line = text_of(&st->kept[i], false, st->hex_tail);
 			if (line && at < sizeof buf - 1)
 				at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", at ? " | " : "",
 						       line);
@@ -748,6 +760,17 @@ static int cell_int(const struct poll_state *st, const struct snmp_oid *cols, en
 {
 	int64_t v;
 	return int_of(find_cell(st, &cols[c], idx, n), &v) ? clamp_int(v) : fallback;
+}
+
+/* Supply types that collect waste (IANA PrtMarkerSuppliesTypeTC): wasteToner, wasteInk,
+ * wasteWax, wasteWater, wastePaper. */
+static bool is_waste_type(int type)
+{
+	static const int waste[] = { 4, 8, 14, 24, 26 };
+	for (size_t i = 0; i < N(waste); i++)
+		if (waste[i] == type)
+			return true;
+	return false;
 }
 
 /* The vendor's private level (percent, 0..100) for supply index, when it has one. */
@@ -790,6 +813,8 @@ static void assemble_supplies(struct poll_state *st, struct poll_result *res,
 			s->index = (int)idx[1];
 			s->klass = cell_int(st, cols, C_SUP_CLASS, idx, 2, 0);
 			s->type = cell_int(st, cols, C_SUP_TYPE, idx, 2, 0);
+			if (s->klass == 0 && is_waste_type(s->type))
+				s->klass = SUPPLY_CLASS_RECEPTACLE; /* class not sent: a waste box fills up */
 			s->unit = cell_int(st, cols, C_SUP_UNIT, idx, 2, 0);
 			s->max = cell_int(st, cols, C_SUP_MAX, idx, 2, SUPPLY_VALUE_UNKNOWN);
 			s->level = cell_int(st, cols, C_SUP_LEVEL, idx, 2, SUPPLY_VALUE_UNKNOWN);
@@ -802,11 +827,11 @@ static void assemble_supplies(struct poll_state *st, struct poll_result *res,
 			} else if (p && (p->quirks & QUIRK_LEVEL_MINUS100_EMPTY) && s->level == -100) {
 				s->level = 0;
 			}
-			s->description = text_of(find_cell(st, &cols[C_SUP_DESCR], idx, 2), false);
+			s->description = text_of(find_cell(st, &cols[C_SUP_DESCR], idx, 2), false, st->hex_tail);
 			int64_t ci;
 			if (int_of(find_cell(st, &cols[C_SUP_COLORANT], idx, 2), &ci) && ci > 0) {
 				unsigned long cidx[2] = { idx[0], (unsigned long)ci };
-				s->colorant = text_of(find_cell(st, &cols[C_COLORANT], cidx, 2), false);
+				s->colorant = text_of(find_cell(st, &cols[C_COLORANT], cidx, 2), false, st->hex_tail);
 			}
 		}
 	}
@@ -838,8 +863,8 @@ static void assemble_trays_covers(struct poll_state *st, struct poll_result *res
 			struct tray *t = &a[res->n_trays++];
 			memset(t, 0, sizeof *t);
 			t->index = (int)idx[1];
-			t->name = text_of(find_cell(st, &cols[C_IN_NAME], idx, 2), false);
-			t->description = text_of(find_cell(st, &cols[C_IN_DESCR], idx, 2), false);
+			t->name = text_of(find_cell(st, &cols[C_IN_NAME], idx, 2), false, st->hex_tail);
+			t->description = text_of(find_cell(st, &cols[C_IN_DESCR], idx, 2), false, st->hex_tail);
 			t->unit = cell_int(st, cols, C_IN_UNIT, idx, 2, 0);
 			t->max = cell_int(st, cols, C_IN_MAX, idx, 2, SUPPLY_VALUE_UNKNOWN);
 			t->level = cell_int(st, cols, C_IN_LEVEL, idx, 2, SUPPLY_VALUE_UNKNOWN);
@@ -851,7 +876,7 @@ static void assemble_trays_covers(struct poll_state *st, struct poll_result *res
 			struct cover *c = &a[res->n_covers++];
 			memset(c, 0, sizeof *c);
 			c->index = (int)idx[1];
-			c->description = text_of(find_cell(st, &cols[C_COVER_DESCR], idx, 2), false);
+			c->description = text_of(find_cell(st, &cols[C_COVER_DESCR], idx, 2), false, st->hex_tail);
 			c->status = cell_int(st, cols, C_COVER_STATUS, idx, 2, 0);
 		}
 	}
@@ -878,7 +903,7 @@ static void assemble_alerts(struct poll_state *st, struct poll_result *res,
 		al->group_index = cell_int(st, cols, C_AL_GROUP_INDEX, idx, 2, 0);
 		al->location = cell_int(st, cols, C_AL_LOCATION, idx, 2, 0);
 		al->code = cell_int(st, cols, C_AL_CODE, idx, 2, 0);
-		al->description = text_of(find_cell(st, &cols[C_AL_DESCR], idx, 2), false);
+		al->description = text_of(find_cell(st, &cols[C_AL_DESCR], idx, 2), false, st->hex_tail);
 		int64_t t;
 		if (int_of(find_cell(st, &cols[C_AL_TIME], idx, 2), &t))
 			al->time_ticks = t;
@@ -1195,6 +1220,7 @@ static void assemble(struct snmp_job *job, struct poll_state *st, struct poll_re
 	free(oid_text);
 	free(descr);
 
+	st->hex_tail = id.profile && (id.profile->quirks & QUIRK_HEX_TAIL);
 	int pidx = st->found_index ? st->found_index : st->guess_index;
 	res->printer_index = (st->found_index || printer_at_guess(st)) ? pidx : 0;
 

@@ -60,6 +60,7 @@ struct descr_rule {
 enum vendor_quirk {
 	QUIRK_LEVEL_MINUS100_EMPTY = 1 << 0, /* prtMarkerSuppliesLevel -100 means empty (Ricoh),
 						 when the private column has nothing better */
+	QUIRK_HEX_TAIL = 1 << 1,             /* strings may end in a hex dump (decode_hex_tail) */
 };
 
 struct vendor_profile {
