@@ -1619,3 +1619,200 @@ int store_outbox_remove(struct store *s, int64_t id, struct fc_error *err)
 		return -1;
 	return sqlite3_changes(s->db) > 0;
 }
+
+/* ---- notifications (e-mail alerts) ---- */
+
+/* These run a few times per poll cycle, so they prepare their statement each time rather than
+ * join the cached table above. */
+static sqlite3_stmt *prepare_once(struct store *s, const char *sql, struct fc_error *err, const char *doing)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(s, err, doing);
+		return NULL;
+	}
+	return st;
+}
+
+/* Runs a prepared statement that returns no rows and finalizes it. */
+static int run_once(struct store *s, sqlite3_stmt *st, struct fc_error *err, const char *doing)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, doing);
+}
+
+void notification_array_free(struct notification **list, size_t n)
+{
+	if (!list || !*list)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*list)[i].key);
+	free(*list);
+	*list = NULL;
+}
+
+int store_notifications_list(struct store *s, bool active_only, struct notification **out,
+			     size_t *n, struct fc_error *err)
+{
+	static const char *const doing = "listing the alerts mailed";
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = prepare_once(s,
+					"SELECT key, first_sent, last_sent, count, cleared_at FROM notifications "
+					"WHERE NOT ?1 OR cleared_at = 0 ORDER BY key",
+					err, doing);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, active_only);
+	struct notification *r = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct notification *nr = realloc(r, ncap * sizeof *nr);
+			if (!nr)
+				goto oom;
+			r = nr;
+			cap = ncap;
+		}
+		struct notification *x = &r[count];
+		x->key = col_strdup(st, 0);
+		if (!x->key)
+			goto oom;
+		count++;
+		x->first_sent = sqlite3_column_int64(st, 1);
+		x->last_sent = sqlite3_column_int64(st, 2);
+		x->count = sqlite3_column_int(st, 3);
+		x->cleared_at = sqlite3_column_int64(st, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(s, err, doing);
+		sqlite3_finalize(st);
+		notification_array_free(&r, count);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	*out = r;
+	*n = count;
+	return 0;
+oom:
+	sqlite3_finalize(st);
+	notification_array_free(&r, count);
+	return fc_error_set(err, "out of memory listing the alerts mailed");
+}
+
+int store_notification_sent(struct store *s, const char *key, int64_t when, struct fc_error *err)
+{
+	static const char *const doing = "recording an alert mailed";
+	sqlite3_stmt *st = prepare_once(s,
+					"INSERT INTO notifications(key, first_sent, last_sent) VALUES (?1, ?2, ?2) "
+					"ON CONFLICT(key) DO UPDATE SET last_sent = excluded.last_sent, "
+					"count = count + 1, cleared_at = 0",
+					err, doing);
+	if (!st)
+		return -1;
+	bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, when);
+	return run_once(s, st, err, doing);
+}
+
+int store_notification_clear(struct store *s, const char *key, int64_t when, struct fc_error *err)
+{
+	static const char *const doing = "recording an alert that cleared";
+	sqlite3_stmt *st = prepare_once(s, "UPDATE notifications SET cleared_at = ?2 WHERE key = ?1 AND cleared_at = 0",
+					err, doing);
+	if (!st)
+		return -1;
+	bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, when > 0 ? when : 1); /* 0 would mean "still active" */
+	if (run_once(s, st, err, doing) < 0)
+		return -1;
+	return sqlite3_changes(s->db) > 0;
+}
+
+int store_mail_sent(struct store *s, int64_t when, int conditions, const char *subject,
+		    struct fc_error *err)
+{
+	static const char *const doing = "recording an e-mail sent";
+	sqlite3_stmt *st = prepare_once(s, "INSERT INTO mails_sent(sent_at, conditions, subject) VALUES (?1, ?2, ?3)",
+					err, doing);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, when);
+	sqlite3_bind_int(st, 2, conditions);
+	bind_text(st, 3, subject ? subject : "");
+	return run_once(s, st, err, doing);
+}
+
+int store_mails_since(struct store *s, int64_t since, int64_t *count, struct fc_error *err)
+{
+	static const char *const doing = "counting the e-mails sent";
+	sqlite3_stmt *st = prepare_once(s, "SELECT count(*) FROM mails_sent WHERE sent_at >= ?1", err, doing);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(s, err, doing);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*count = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_notifications_prune(struct store *s, int64_t before, struct fc_error *err)
+{
+	static const char *const doing = "forgetting old alerts mailed";
+	bool began;
+	if (auto_begin(s, &began, err) < 0)
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *st = prepare_once(s, "DELETE FROM notifications WHERE cleared_at <> 0 AND cleared_at < ?1",
+					err, doing);
+	if (st) {
+		sqlite3_bind_int64(st, 1, before);
+		rc = run_once(s, st, err, doing);
+	}
+	if (rc == 0) {
+		rc = -1;
+		st = prepare_once(s, "DELETE FROM mails_sent WHERE sent_at < ?1", err, doing);
+		if (st) {
+			sqlite3_bind_int64(st, 1, before);
+			rc = run_once(s, st, err, doing);
+		}
+	}
+	return auto_end(s, began, rc, err);
+}
+
+int store_supply_low_since(struct store *s, int64_t device_id, int idx, int low_percent,
+			   int64_t *since, struct fc_error *err)
+{
+	static const char *const doing = "reading a supply's history";
+	*since = 0;
+	/* The first day after the last day that was not low. */
+	sqlite3_stmt *st = prepare_once(
+		s,
+		"SELECT min(day) FROM supply_history WHERE device_id = ?1 AND idx = ?2 AND day > "
+		" coalesce((SELECT max(day) FROM supply_history WHERE device_id = ?1 AND idx = ?2"
+		"           AND NOT (level >= 0 AND max > 0 AND level * 100 < ?3 * max)), '')",
+		err, doing);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_int(st, 2, idx);
+	sqlite3_bind_int(st, 3, low_percent);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(s, err, doing);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	const unsigned char *day = sqlite3_column_text(st, 0);
+	int64_t t = 0;
+	if (day && clock_parse_utc((const char *)day, &t) == 0)
+		*since = t;
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -206,4 +206,45 @@ int store_outbox_remove(struct store *s, int64_t id, struct fc_error *err);
 /* Size in bytes of the database and its WAL. */
 int64_t store_file_size(const struct store *s);
 
+/* ---- notifications (e-mail alerts) ---- */
+
+/* A condition that was mailed. What a condition is, and its key, is uplink/alerting's business;
+ * the store keeps the keys so that a condition is mailed once while it lasts. */
+struct notification {
+	char *key;
+	int64_t first_sent;    /* the first time it was ever mailed */
+	int64_t last_sent;
+	int count;             /* times mailed (once per time it came) */
+	int64_t cleared_at;    /* 0 while the condition lasts */
+};
+void notification_array_free(struct notification **list, size_t n);
+
+/* Every notification, or only the active ones (cleared_at = 0), ordered by key, into a new array
+ * the caller frees with notification_array_free(out, n). */
+int store_notifications_list(struct store *s, bool active_only, struct notification **out,
+			     size_t *n, struct fc_error *err);
+
+/* Records that the condition key was mailed at `when`: a new row, or for a condition that came
+ * back, count + 1, last_sent = when and active again. */
+int store_notification_sent(struct store *s, const char *key, int64_t when, struct fc_error *err);
+
+/* Marks the condition as over at `when`. Returns 1 when it was active, 0 otherwise. */
+int store_notification_clear(struct store *s, const char *key, int64_t when, struct fc_error *err);
+
+/* Records one e-mail sent at `when`, the number of conditions it carried and its subject. */
+int store_mail_sent(struct store *s, int64_t when, int conditions, const char *subject,
+		    struct fc_error *err);
+
+/* The number of e-mails sent at or after `since` into *count. */
+int store_mails_since(struct store *s, int64_t since, int64_t *count, struct fc_error *err);
+
+/* Forgets the notifications cleared before `before` and the e-mails sent before it. */
+int store_notifications_prune(struct store *s, int64_t before, struct fc_error *err);
+
+/* When supply idx of a device went below low_percent, from the daily history: *since is 00:00 UTC
+ * of the first day of the latest run of days on which it was below (a level of 0 is below; the
+ * special levels are not), or 0 when the history has no such day. */
+int store_supply_low_since(struct store *s, int64_t device_id, int idx, int low_percent,
+			   int64_t *since, struct fc_error *err);
+
 #endif

@@ -135,6 +135,21 @@ static const char *const store_migrations[] = {
 	"  devices INTEGER NOT NULL DEFAULT 0,"
 	"  size INTEGER NOT NULL,"
 	"  body BLOB NOT NULL);",
+
+	/* 2: e-mail alerts. One row per condition that was mailed (kept after it clears, so that it
+	 * is mailed again only when it comes back), and one row per e-mail sent (the hourly limit). */
+	"CREATE TABLE notifications ("
+	"  key TEXT PRIMARY KEY,"
+	"  first_sent INTEGER NOT NULL,"
+	"  last_sent INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL DEFAULT 1,"
+	"  cleared_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE mails_sent ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sent_at INTEGER NOT NULL,"
+	"  conditions INTEGER NOT NULL,"
+	"  subject TEXT NOT NULL);"
+	"CREATE INDEX mails_sent_at ON mails_sent(sent_at);",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)
