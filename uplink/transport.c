@@ -121,6 +121,7 @@ static const struct {
 
 struct xfer {
 	const struct transport_options *o;
+	bool connect_seen; /* once per attempt, though localhost may mean ::1 and then 127.0.0.1 */
 	bool send_seen;
 	bool wait_seen;
 	curl_off_t last_sent;
@@ -137,8 +138,11 @@ static void stage(struct xfer *x, enum transport_stage st, uint64_t sent, uint64
 static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
 {
 	(void)fd;
-	if (purpose == CURLSOCKTYPE_IPCXN)
-		stage(clientp, TRANSPORT_CONNECT, 0, 0);
+	struct xfer *x = clientp;
+	if (purpose == CURLSOCKTYPE_IPCXN && !x->connect_seen) {
+		x->connect_seen = true;
+		stage(x, TRANSPORT_CONNECT, 0, 0);
+	}
 	return CURL_SOCKOPT_OK;
 }
 
@@ -240,7 +244,11 @@ static void describe_answer(struct xfer *x, CURL *h, struct transport_result *re
 		}
 		break;
 	default:
-		snprintf(res->message, sizeof res->message, "HTTP %d%s%s", res->http_status, sep, words);
+		if (res->retry_after > 0)
+			snprintf(res->message, sizeof res->message, "HTTP %d (the server asks to wait %lld s)%s%s",
+				 res->http_status, (long long)res->retry_after, sep, words);
+		else
+			snprintf(res->message, sizeof res->message, "HTTP %d%s%s", res->http_status, sep, words);
 		break;
 	}
 }

@@ -222,7 +222,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry["fault"] = fault["mode"]
             # A hang or a drop happens after the report was taken: the server has it, the agent
             # never hears so, and its retry must be recognised as a duplicate.
-            refused = fault and fault["mode"] in ("5xx", "429", "401", "400")
+            refused = fault and fault["mode"] in ("5xx", "429", "401", "403", "400")
             outcome = None if refused else self.accept(body, key, entry)
             entry["answer"] = fault["mode"] if fault else outcome[0]
             st.log("requests.jsonl", entry)
@@ -253,8 +253,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(fault.get("status") or 503, {"error": "temporarily unavailable (injected)"})
         if mode == "400":
             return self.reply(400, {"error": "schema version not supported (injected)"})
-        if mode == "401":
-            return self.reply(401, {"error": "bad credentials (injected)"},
+        if mode in ("401", "403"):
+            return self.reply(int(mode), {"error": "bad credentials (injected)"},
                               {"WWW-Authenticate": 'Basic realm="fleetcon"'})
         if mode == "429":
             ra = str(fault.get("retry_after") or "1")
@@ -285,7 +285,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with st.lock:
             if mode == "ok":
                 st.faults = []
-            elif mode in ("5xx", "429", "401", "400", "drop", "hang"):
+            elif mode in ("5xx", "429", "401", "403", "400", "drop", "hang"):
                 st.faults.append({"mode": mode, "count": int(doc.get("count", 1)), "status": doc.get("status"),
                                   "retry_after": doc.get("retry_after"), "seconds": doc.get("seconds")})
             else:
@@ -370,7 +370,7 @@ def main():
     s.add_argument("--plain", action="store_true", help="plain HTTP (to test that the agent refuses it)")
     c = sub.add_parser("control")
     c.add_argument("--dir", required=True)
-    c.add_argument("mode", choices=["ok", "5xx", "429", "401", "400", "drop", "hang"])
+    c.add_argument("mode", choices=["ok", "5xx", "429", "401", "403", "400", "drop", "hang"])
     c.add_argument("--count", type=int, default=1, help="how many report requests (0 = until 'ok')")
     c.add_argument("--status", type=int, help="5xx: the status (default 503)")
     c.add_argument("--retry-after", help="429: seconds, or date+N for an HTTP date N seconds ahead")
