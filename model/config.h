@@ -112,6 +112,7 @@ struct config {
 		bool starttls;
 		char user[CONFIG_STR_MAX];
 		char password[CONFIG_STR_MAX];
+		char ca_file[CONFIG_PATH_MAX]; /* "" = the system's CA store */
 		char from[CONFIG_STR_MAX];
 		char to[CONFIG_STR_MAX]; /* addresses separated by ", " */
 	} smtp;
@@ -119,6 +120,7 @@ struct config {
 		int supply_low;        /* percent, 0-100 */
 		int unreachable_polls;
 		int64_t upload_failing; /* seconds */
+		int max_per_hour;       /* alert e-mails */
 	} alerts;
 	struct {
 		int64_t max_age;  /* seconds */

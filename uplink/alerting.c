@@ -954,8 +954,12 @@ int alerting_run(struct store *s, const struct config *cfg, const struct alertin
 {
 	memset(out, 0, sizeof *out);
 	struct run r = { .s = s, .cfg = cfg, .opt = opt, .now = now };
-	mail_server_from_config(cfg, opt ? opt->ca_file : NULL, &r.srv);
-	int max_per_hour = opt && opt->max_per_hour > 0 ? opt->max_per_hour : ALERTING_MAX_PER_HOUR;
+	/* The options override the configuration (the tests' driver uses them). */
+	const char *ca_file = opt && opt->ca_file ? opt->ca_file : cfg->smtp.ca_file[0] ? cfg->smtp.ca_file : NULL;
+	mail_server_from_config(cfg, ca_file, &r.srv);
+	int max_per_hour = opt && opt->max_per_hour > 0 ? opt->max_per_hour
+			 : cfg->alerts.max_per_hour > 0	 ? cfg->alerts.max_per_hour
+							 : ALERTING_MAX_PER_HOUR;
 
 	struct loaded l;
 	struct alerting_condition *c = NULL;

@@ -129,8 +129,8 @@ struct alerting_result {
 
 /* Settings of a run that the configuration does not hold (yet). */
 struct alerting_options {
-	int max_per_hour;       /* 0 = ALERTING_MAX_PER_HOUR */
-	const char *ca_file;    /* CAs for the mail server's certificate; NULL = the system's store */
+	int max_per_hour;       /* 0 = [alerts] max_per_hour */
+	const char *ca_file;    /* CAs for the mail server's certificate; NULL = [smtp] ca_file */
 	/* Sends one message instead of mail_send (for tests); NULL = mail_send through [smtp]. */
 	int (*send)(void *ctx, const struct mail_message *m, struct fc_error *err);
 	void *send_ctx;

@@ -176,12 +176,14 @@ static const char good_file[] =
 	"starttls = off\n"
 	"user = alerts\n"
 	"password = CANARY-smtp-pw\n"
+	"ca_file = /etc/ssl/mail-ca.pem\n"
 	"from = fleetcon@example.com\n"
 	"to = a@example.com,b@example.com\n"
 	"[alerts]\n"
 	"supply_low = 15%\n"
 	"unreachable_polls = 5\n"
 	"upload_failing = 12h\n"
+	"max_per_hour = 25\n"
 	"[outbox]\n"
 	"max_age = 7d\n"
 	"max_size = 1G\n"
@@ -288,6 +290,8 @@ static void test_good_file_round_trip(void **state)
 	assert_int_equal(cfg->alerts.supply_low, 15);
 	assert_int_equal(cfg->alerts.unreachable_polls, 5);
 	assert_int_equal(cfg->alerts.upload_failing, 12 * 3600);
+	assert_int_equal(cfg->alerts.max_per_hour, 25);
+	assert_string_equal(cfg->smtp.ca_file, "/etc/ssl/mail-ca.pem");
 	assert_int_equal(cfg->outbox.max_age, 7 * 86400);
 	assert_int_equal(cfg->outbox.max_size, (int64_t)1 << 30);
 	assert_string_equal(cfg->service.socket_group, "lpadmin");
@@ -345,6 +349,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->alerts.supply_low, 10);
 	assert_int_equal(cfg->alerts.unreachable_polls, 3);
 	assert_int_equal(cfg->alerts.upload_failing, 2 * 86400);
+	assert_int_equal(cfg->alerts.max_per_hour, 10);
+	assert_string_equal(cfg->smtp.ca_file, "");
 	assert_int_equal(cfg->outbox.max_age, 30 * 86400);
 	assert_int_equal(cfg->outbox.max_size, 256 << 20);
 	assert_string_equal(cfg->service.socket_group, "");
