@@ -275,6 +275,38 @@ bool decode_oid_under(const unsigned long *oid, size_t n, const unsigned long *p
 	return n >= prefix_len && memcmp(oid, prefix, prefix_len * sizeof *oid) == 0;
 }
 
+/* Binary data (a counter blob, a bit string, a MAC) rather than text: a NUL before the end, or
+ * more than one byte in eight a control character other than tab, line breaks and ESC (text
+ * with escape sequences is text, to be cleaned, not dumped). */
+static bool looks_binary(const unsigned char *b, size_t len)
+{
+	size_t end = len, controls = 0;
+	while (end > 0 && b[end - 1] == 0)
+		end--;
+	for (size_t i = 0; i < end; i++) {
+		if (b[i] == 0)
+			return true;
+		if ((b[i] < 0x20 && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' && b[i] != 0x1b) ||
+		    b[i] == 0x7f)
+			controls++;
+	}
+	return controls > 0 && controls * 8 > end;
+}
+
+/* "0x" and the bytes in hex, at most 512 of them (then "…"). */
+static char *hex_text(const unsigned char *b, size_t len)
+{
+	size_t n = len > 512 ? 512 : len;
+	char *s = malloc(2 + 2 * n + 4);
+	if (!s)
+		return NULL;
+	memcpy(s, "0x", 2);
+	for (size_t i = 0; i < n; i++)
+		snprintf(s + 2 + 2 * i, 3, "%02X", b[i]);
+	strcpy(s + 2 + 2 * n, len > n ? "\xE2\x80\xA6" : "");
+	return s;
+}
+
 char *decode_printable(const struct snmp_value *v)
 {
 	char buf[640];
@@ -288,6 +320,8 @@ char *decode_printable(const struct snmp_value *v)
 		return strdup(buf);
 	case SNMPV_OCTETS:
 	case SNMPV_OPAQUE:
+		if (looks_binary(v->bytes, v->len))
+			return hex_text(v->bytes, v->len);
 		return text_from_device(v->bytes, v->len);
 	case SNMPV_IPADDRESS:
 		if (v->len == 4) {

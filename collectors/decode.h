@@ -106,7 +106,8 @@ bool decode_oid_under(const unsigned long *oid, size_t n, const unsigned long *p
 
 /* The value in printable form for the technician's raw view, as a new string the caller frees
  * (NULL only when out of memory): numbers in decimal, OIDs dotted, IpAddress dotted, strings
- * cleaned by text_from_device (bounded, hex when not UTF-8), exceptions by name. */
+ * cleaned by text_from_device (bounded, hex when not UTF-8), binary data (a NUL inside, many
+ * control bytes) as "0x..." hex of at most 512 bytes, exceptions by name. */
 char *decode_printable(const struct snmp_value *v);
 
 #endif

@@ -1521,12 +1521,11 @@ static void walk_reply(struct snmp_job *job, const struct snmp_reply *r, void *a
 		if (!w->active[c])
 			continue;
 		if (v->type == SNMP_ENDOFMIBVIEW || v->type == SNMP_NOSUCHOBJECT ||
-		    v->type == SNMP_NOSUCHINSTANCE ||
-		    !decode_oid_under(v->name, v->name_length, w->root[c].id, w->root[c].len) ||
-		    v->name_length > MAX_OID_LEN) {
+		    v->type == SNMP_NOSUCHINSTANCE || v->name_length > MAX_OID_LEN) {
 			w->active[c] = false;
 			continue;
 		}
+		/* Not increasing, inside the column or not: an agent that loops or goes back. */
 		if (snmp_oid_compare(v->name, v->name_length, w->pos[c].id, w->pos[c].len) <= 0) {
 			char o[160];
 			w->active[c] = false;
@@ -1534,6 +1533,10 @@ static void walk_reply(struct snmp_job *job, const struct snmp_reply *r, void *a
 			snprintf(w->message, sizeof w->message, "the agent returned an OID that does not "
 				 "increase (%s): walk stopped",
 				 decode_oid_format(v->name, v->name_length, o, sizeof o));
+			continue;
+		}
+		if (!decode_oid_under(v->name, v->name_length, w->root[c].id, w->root[c].len)) {
+			w->active[c] = false; /* the end of the column */
 			continue;
 		}
 		memcpy(w->pos[c].id, v->name, v->name_length * sizeof(oid));
