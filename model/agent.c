@@ -22,6 +22,7 @@ struct job_entry {
 	int64_t id;
 	int kind;
 	volatile int cancel;              /* __atomic_* only: read by a worker, set by anyone */
+	atomic_bool cancel_atomic;        /* the same, for APIs that take an atomic_bool */
 	struct job_entry *prev, *next;    /* the live list, under agent->lock */
 };
 
@@ -232,6 +233,12 @@ int agent_flash(struct agent *a, int level, const char *fmt, ...)
 
 /* ---- jobs ---- */
 
+static void job_cancel(struct job_entry *j)
+{
+	atomic_store(&j->cancel_atomic, true);
+	__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
+}
+
 /* free_data of a command message: the job leaves the live list. */
 static void job_release(void *data)
 {
@@ -255,7 +262,7 @@ int agent_cancel(struct agent *a, int64_t job)
 	must(pthread_mutex_lock(&a->lock));
 	for (struct job_entry *j = a->live; j; j = j->next) {
 		if (j->id == job) {
-			__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
+			job_cancel(j);
 			found = 1;
 			break;
 		}
@@ -289,6 +296,7 @@ int agent_submit_msg(struct agent *a, struct fc_msg **cmdp, int64_t *job, struct
 	}
 	j->agent = a;
 	j->kind = kind;
+	atomic_init(&j->cancel_atomic, false);
 
 	must(pthread_mutex_lock(&a->lock));
 	bool stopping = a->stopping || !a->started;
@@ -376,6 +384,11 @@ bool agent_job_cancelled(const struct agent_job *job)
 const volatile int *agent_job_cancel_flag(struct agent_job *job)
 {
 	return &job->entry->cancel;
+}
+
+const atomic_bool *agent_job_cancel_atomic(struct agent_job *job)
+{
+	return &job->entry->cancel_atomic;
 }
 
 int agent_job_progress(struct agent_job *job, int64_t done, int64_t total, const char *fmt, ...)
@@ -544,7 +557,7 @@ int agent_stop(struct agent *a, int64_t timeout_ms, struct fc_error *err)
 	must(pthread_mutex_lock(&a->lock));
 	a->stopping = true;
 	for (struct job_entry *j = a->live; j; j = j->next)
-		__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
+		job_cancel(j);
 	must(pthread_mutex_unlock(&a->lock));
 	for (int wi = 0; wi < a->nworkers; wi++)
 		fc_queue_close(a->workers[wi].commands);

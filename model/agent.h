@@ -9,6 +9,7 @@
 #define FLEETCON_MODEL_AGENT_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -140,9 +141,11 @@ struct store *agent_job_store(struct agent_job *job);
 /* Whether the job was asked to stop (agent_cancel, agent_stop). */
 bool agent_job_cancelled(const struct agent_job *job);
 
-/* The same flag as an int for APIs that poll a `const volatile int *cancel` (non-zero = stop).
- * Borrowed: valid during the handler's call. */
+/* The same flag in the two forms the libraries poll: `const volatile int *cancel` (non-zero =
+ * stop; uplink) and `const atomic_bool *cancel` (collectors). Both are set together. Borrowed:
+ * valid during the handler's call. */
 const volatile int *agent_job_cancel_flag(struct agent_job *job);
+const atomic_bool *agent_job_cancel_atomic(struct agent_job *job);
 
 /* Sends AGENT_EV_PROGRESS for this job: done of total (0 = unknown) and one line of text. The
  * console sees the latest when they come faster than it reads. Returns 0, or -1 when the event
