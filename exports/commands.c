@@ -140,15 +140,23 @@ int export_main(struct fc_context *ctx, int argc, char **argv)
 	}
 	bool to_stdout = strcmp(o.output, "-") == 0;
 	if (to_stdout) {
-		o.one_table = true;
+		o.one_table = o.format == EXPORT_CSV;
 		o.stream = ctx->out;
 	}
 
-	/* Read only: an export never changes the database. The integrity check is left out because
-	 * it reads every page (seconds on a large database); a damaged page still stops the export
-	 * with an error, and the output is then not written. */
+	/* An export never makes a database: a missing one is an error, not an empty report. */
+	struct stat st;
+	if (stat(ctx->cfg->database.path, &st) != 0) {
+		fprintf(ctx->err, "%s: export: no database at %s (%m): check [database] path or --db\n",
+			ctx->argv0, ctx->cfg->database.path);
+		return EXIT_FAILED;
+	}
+	/* Opened read-write only so that a database of an older schema is migrated as by any other
+	 * command; the export itself only reads. The integrity check is left out because it reads
+	 * every page (seconds on a large database); a damaged page still stops the export with an
+	 * error, and then no output is written. */
 	struct store *s = NULL;
-	if (context_open_store(ctx, STORE_READONLY | STORE_NO_CHECK, &s) < 0)
+	if (context_open_store(ctx, STORE_NO_CHECK, &s) < 0)
 		return EXIT_FAILED;
 	struct fc_error err = { { 0 } };
 	int64_t t0 = clock_mono_ms();

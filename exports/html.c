@@ -297,7 +297,23 @@ static void page_head(FILE *f, const char *site)
 	put(f, "</style>\n</head>\n<body>\n");
 }
 
-/* ---- summary: site, counts, sync ---- */
+/* Meter history folded into months: per month the last value of each meter and the first total.
+ * The fold does not depend on the order the store returns the rows in (by day, or by meter then
+ * day): within one meter the days ascend, so "last seen" is the month's end. */
+enum { H_TOTAL, H_BLACK, H_COLOR, H_COUNT };
+static const char *const history_names[H_COUNT] = { "total", "black", "color" };
+
+struct month {
+	char name[8];         /* "YYYY-MM" */
+	int64_t end[H_COUNT]; /* last value of the month, -1 = none */
+	int64_t first_total;  /* first total of the month, -1 = none */
+};
+
+struct months {
+	struct month *m; /* sorted by name; reused from device to device */
+	size_t n, cap;
+	bool oom;
+};
 
 struct report {
 	FILE *f;
@@ -307,7 +323,10 @@ struct report {
 	int low_percent;
 	struct sync_record *syncs; /* newest first */
 	size_t n_syncs;
+	struct months months;      /* the meter history of the device being written */
 };
+
+/* ---- summary: site, counts, sync ---- */
 
 static void fact(FILE *f, const char *name, const char *value)
 {
@@ -737,77 +756,96 @@ static void meters(FILE *f, const struct device *d)
 	put(f, "</tbody></table>\n");
 }
 
-/* Meter history folded into months while it is read (rows come ordered by day). */
-enum { H_TOTAL, H_BLACK, H_COLOR, H_COUNT };
-static const char *const history_names[H_COUNT] = { "total", "black", "color" };
-
-struct history {
-	FILE *f;
-	char month[8];            /* "YYYY-MM" of the month being folded, "" before the first row */
-	int64_t end[H_COUNT];     /* last value of the month, -1 = none */
-	int64_t before_total;     /* the total at the end of the previous month, -1 = none */
-	int64_t first_total;      /* the first total of the month */
-	size_t rows;
-};
-
-static void history_flush(struct history *h)
+static struct month *month_of(struct months *h, const char *day)
 {
-	if (!h->month[0])
-		return;
-	FILE *f = h->f;
-	if (h->rows == 0)
-		put(f, "<table><thead><tr><th scope=\"col\">Month</th><th scope=\"col\" class=\"n\">Total</th>"
-		       "<th scope=\"col\" class=\"n\">Black</th><th scope=\"col\" class=\"n\">Colour</th>"
-		       "<th scope=\"col\" class=\"n\">Pages in month</th></tr></thead><tbody>\n");
-	put(f, "<tr><td>");
-	put(f, h->month);
-	put(f, "</td>");
+	size_t lo = 0, hi = h->n;
+	/* Rows mostly come in order: try the last month first. */
+	if (h->n && strncmp(h->m[h->n - 1].name, day, 7) == 0)
+		return &h->m[h->n - 1];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strncmp(h->m[mid].name, day, 7);
+		if (c == 0)
+			return &h->m[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (h->n == h->cap) {
+		size_t ncap = h->cap ? h->cap * 2 : 16;
+		struct month *nm = realloc(h->m, ncap * sizeof *nm);
+		if (!nm)
+			return NULL;
+		h->m = nm;
+		h->cap = ncap;
+	}
+	memmove(&h->m[lo + 1], &h->m[lo], (h->n - lo) * sizeof *h->m);
+	h->n++;
+	struct month *m = &h->m[lo];
+	memcpy(m->name, day, 7);
+	m->name[7] = '\0';
 	for (int i = 0; i < H_COUNT; i++)
-		td_num(f, h->end[i], h->end[i] >= 0);
-	int64_t from = h->before_total >= 0 ? h->before_total : h->first_total;
-	bool have = h->end[H_TOTAL] >= 0 && from >= 0 && h->end[H_TOTAL] >= from;
-	td_num(f, have ? h->end[H_TOTAL] - from : 0, have);
-	put(f, "</tr>\n");
-	h->rows++;
-	if (h->end[H_TOTAL] >= 0)
-		h->before_total = h->end[H_TOTAL];
+		m->end[i] = -1;
+	m->first_total = -1;
+	return m;
 }
 
 static int history_row(void *ctx, const char *name, const char *day, int64_t value)
 {
-	struct history *h = ctx;
+	struct months *h = ctx;
 	int which = -1;
 	for (int i = 0; i < H_COUNT; i++)
 		if (strcmp(name, history_names[i]) == 0)
 			which = i;
 	if (which < 0 || !day || strlen(day) < 7)
 		return 0;
-	if (strncmp(h->month, day, 7) != 0) {
-		history_flush(h);
-		memcpy(h->month, day, 7);
-		h->month[7] = '\0';
-		for (int i = 0; i < H_COUNT; i++)
-			h->end[i] = -1;
-		h->first_total = -1;
+	struct month *m = month_of(h, day);
+	if (!m) {
+		h->oom = true;
+		return 1;
 	}
-	h->end[which] = value;
-	if (which == H_TOTAL && h->first_total < 0)
-		h->first_total = value;
-	return ferror_unlocked(h->f) ? 1 : 0;
+	m->end[which] = value;
+	if (which == H_TOTAL && m->first_total < 0)
+		m->first_total = value;
+	return 0;
 }
 
 static int history(struct report *r, const struct device *d, struct fc_error *err)
 {
 	FILE *f = r->f;
+	struct months *h = &r->months;
+	h->n = 0;
+	h->oom = false;
 	put(f, "<h4>Meter history</h4>\n");
-	struct history h = { .f = f, .before_total = -1, .first_total = -1 };
-	if (store_meter_history(r->s, d->id, r->o->since, history_row, &h, err) < 0)
+	if (store_meter_history(r->s, d->id, r->o->since, history_row, h, err) < 0)
 		return -1;
-	history_flush(&h);
-	if (h.rows)
-		put(f, "</tbody></table>\n");
-	else
+	if (h->oom)
+		return fc_error_set(err, "out of memory reading the meter history of device %lld",
+				    (long long)d->id);
+	if (!h->n) {
 		put(f, "<p class=\"none\">No history in this period.</p>\n");
+		return 0;
+	}
+	put(f, "<table><thead><tr><th scope=\"col\">Month</th><th scope=\"col\" class=\"n\">Total</th>"
+	       "<th scope=\"col\" class=\"n\">Black</th><th scope=\"col\" class=\"n\">Colour</th>"
+	       "<th scope=\"col\" class=\"n\">Pages in month</th></tr></thead><tbody>\n");
+	int64_t before = -1; /* the total at the end of the month before */
+	for (size_t i = 0; i < h->n; i++) {
+		const struct month *m = &h->m[i];
+		put(f, "<tr><td>");
+		put(f, m->name);
+		put(f, "</td>");
+		for (int k = 0; k < H_COUNT; k++)
+			td_num(f, m->end[k], m->end[k] >= 0);
+		int64_t from = before >= 0 ? before : m->first_total;
+		bool have = m->end[H_TOTAL] >= 0 && from >= 0 && m->end[H_TOTAL] >= from;
+		td_num(f, have ? m->end[H_TOTAL] - from : 0, have);
+		put(f, "</tr>\n");
+		if (m->end[H_TOTAL] >= 0)
+			before = m->end[H_TOTAL];
+	}
+	put(f, "</tbody></table>\n");
 	return 0;
 }
 
@@ -949,5 +987,6 @@ int html_write_report(FILE *f, struct store *s, const struct config *cfg,
 		rc = stream_failed(f, err);
 	}
 	sync_array_free(&r.syncs, r.n_syncs);
+	free(r.months.m);
 	return rc;
 }

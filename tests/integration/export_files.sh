@@ -84,6 +84,10 @@ grep -q 'other files' "$T/msg" || fail "folder with other files: $(cat "$T/msg")
 expect 0 "one table to a file" --format csv --table supplies --output "$T/out1/supplies.csv"
 head -1 "$T/out1/supplies.csv" | grep -q '^device_id,serial,index,' || fail "--table supplies file"
 
+# The report to standard output.
+expect 0 "html to stdout" --format html --output -
+tail -1 "$T/out" | grep -q '^</html>$' || fail "html to stdout"
+
 # A missing folder: exit 1, a clear message, nothing made.
 expect 1 "missing folder" --format html --output "$T/nope/report.html"
 grep -q 'does not exist' "$T/msg" || fail "missing folder: $(cat "$T/msg")"
