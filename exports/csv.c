@@ -310,7 +310,7 @@ static int stream_failed(FILE *f, struct fc_error *err)
 	return fc_error_set(err, "cannot write: %s", strerror(errno ? errno : EIO));
 }
 
-static int device_row(void *vctx, const struct device *d, struct fc_error *err)
+static int device_rows(void *vctx, const struct device *d, struct fc_error *err)
 {
 	struct table_ctx *c = vctx;
 	char errors[512];
@@ -436,7 +436,7 @@ static const struct {
 	unsigned parts;
 	int (*rows)(void *ctx, const struct device *d, struct fc_error *err);
 } device_tables[EXPORT_TABLE_COUNT] = {
-	[EXPORT_TABLE_DEVICES] = { STORE_LOAD_ALL, device_row },
+	[EXPORT_TABLE_DEVICES] = { STORE_LOAD_ALL, device_rows },
 	[EXPORT_TABLE_METERS] = { 0, meter_rows },
 	[EXPORT_TABLE_SUPPLIES] = { STORE_LOAD_SUPPLIES, supply_rows },
 	[EXPORT_TABLE_ALERTS] = { STORE_LOAD_ALERTS, alert_rows },
