@@ -1,0 +1,858 @@
+/* The console's commands on the agent's worker threads (see actions.h): poll and discovery with
+ * the collectors (results saved in batches, one transaction each), upload and preview with the
+ * uplink, export, include / exclude, range changes and site facts. Each handler uses its thread's
+ * own store connection and speaks only through agent events. */
+#include "tui/actions.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collectors/discovery.h"
+#include "collectors/poll.h"
+#include "collectors/sitefacts.h"
+#include "collectors/snmp_engine.h"
+#include "collectors/targets.h"
+#include "exports/export.h"
+#include "model/clock.h"
+#include "model/config.h"
+#include "model/store.h"
+#include "model/text.h"
+#include "tui/format.h"
+#include "uplink/outbox.h"
+#include "uplink/report.h"
+#include "uplink/sync.h"
+#include "uplink/transport.h"
+
+/* Results saved per transaction, and the longest a result waits to be saved. */
+#define SAVE_BATCH 64
+#define SAVE_EVERY_MS 500
+/* The preview shows at most this much of the report. */
+#define PREVIEW_MAX (2u << 20)
+
+static const struct config *cfg_of(void *arg)
+{
+	return ((const struct actions_config *)arg)->cfg;
+}
+
+/* ---- saving what the collectors read ---- */
+
+/* The raw varbinds as the technician's view keeps them: "OID = TYPE: value" per line. */
+static char *raw_text(const struct poll_result *r)
+{
+	if (!r->n_raw)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < r->n_raw; i++)
+		fprintf(f, "%s = %s: %s\n", r->raw[i].oid, r->raw[i].type, r->raw[i].value ? r->raw[i].value : "");
+	if (r->raw_truncated)
+		fprintf(f, "(cut here: the device sent more than the raw view keeps)\n");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* One result waiting to be saved: what the store needs of a poll_result. */
+struct pending {
+	struct device device;   /* taken from the result */
+	int64_t id;             /* the device polled (0 in a discovery) */
+	bool answered;
+	bool alerts_read;
+	char *raw;
+};
+
+struct saver {
+	struct agent_job *job;
+	const struct config *cfg;
+	bool discovery;
+	struct pending *items;
+	size_t n, cap;
+	int64_t last_flush_ms;
+	size_t saved, failed;
+	char error[512];         /* the first store error */
+};
+
+static void pending_clear(struct pending *p)
+{
+	device_clear(&p->device);
+	free(p->raw);
+	memset(p, 0, sizeof *p);
+}
+
+static void saver_flush(struct saver *sv)
+{
+	if (!sv->n)
+		return;
+	struct store *s = agent_job_store(sv->job);
+	struct agent *a = agent_job_agent(sv->job);
+	struct fc_error err = { "" };
+	int64_t *ids = calloc(sv->n, sizeof *ids);
+	bool ok = ids && store_begin(s, &err) == 0;
+	int64_t now = clock_now();
+	for (size_t i = 0; ok && i < sv->n; i++) {
+		struct pending *p = &sv->items[i];
+		if (!p->answered) {
+			if (p->id && store_device_poll_failed(s, p->id, p->device.poll_error ? p->device.poll_error : "no answer",
+							      true, now, &err) < 0)
+				ok = false;
+			ids[i] = p->id;
+			continue;
+		}
+		int64_t id = 0;
+		if (store_device_save(s, &p->device, sv->cfg->poll.include_new, p->alerts_read, &id, &err) < 0 ||
+		    (p->raw && store_device_set_raw(s, id, p->raw, &err) < 0))
+			ok = false;
+		ids[i] = id;
+	}
+	if (ok && store_commit(s, &err) < 0)
+		ok = false;
+	if (!ok) {
+		if (ids)
+			store_rollback(s);
+		if (!sv->error[0])
+			snprintf(sv->error, sizeof sv->error, "%s", ids ? err.msg : "out of memory");
+		sv->failed += sv->n;
+		agent_log(a, AGENT_ERROR, "could not save %zu poll results: %s", sv->n, ids ? err.msg : "out of memory");
+	} else {
+		sv->saved += sv->n;
+		/* many devices at once: one event says "reload them all" */
+		if (sv->n > 256)
+			agent_emit(a, AGENT_EV_DEVICE_CHANGED, 0, 0, 0, NULL);
+		else
+			for (size_t i = 0; i < sv->n; i++)
+				if (ids[i])
+					agent_emit(a, AGENT_EV_DEVICE_CHANGED, ids[i], 0, 0, NULL);
+	}
+	free(ids);
+	for (size_t i = 0; i < sv->n; i++)
+		pending_clear(&sv->items[i]);
+	sv->n = 0;
+	sv->last_flush_ms = clock_mono_ms();
+}
+
+/* Takes what it keeps out of the result (the poll frees the rest). */
+static void saver_add(struct saver *sv, struct poll_result *r)
+{
+	if (sv->n == sv->cap) {
+		size_t ncap = sv->cap ? sv->cap * 2 : SAVE_BATCH;
+		struct pending *p = realloc(sv->items, ncap * sizeof *p);
+		if (!p) {
+			sv->failed++;
+			return;
+		}
+		sv->items = p;
+		sv->cap = ncap;
+	}
+	struct pending *p = &sv->items[sv->n++];
+	memset(p, 0, sizeof *p);
+	p->id = r->device.id;
+	p->answered = r->answered;
+	p->alerts_read = r->alerts_read;
+	p->raw = raw_text(r);
+	p->device = r->device;
+	memset(&r->device, 0, sizeof r->device);
+	/* Saving blocks the engine's loop for one transaction; batches keep that rare and short. */
+	if (sv->n >= SAVE_BATCH || clock_mono_ms() - sv->last_flush_ms >= SAVE_EVERY_MS)
+		saver_flush(sv);
+}
+
+static void saver_free(struct saver *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		pending_clear(&sv->items[i]);
+	free(sv->items);
+	sv->items = NULL;
+	sv->n = sv->cap = 0;
+}
+
+static struct snmp_engine *engine_for(const struct config *cfg, struct fc_error *err)
+{
+	struct engine_limits l;
+	snmp_engine_limits_default(&l);
+	l.concurrency = cfg->poll.concurrency;
+	l.per_host = cfg->poll.per_host;
+	l.timeout_ms = (int)cfg->poll.timeout_ms;
+	l.retries = cfg->poll.retries;
+	return snmp_engine_new(&l, err);
+}
+
+/* ---- poll ---- */
+
+struct poll_run {
+	struct saver sv;
+	size_t total, done, answered;
+};
+
+static void on_poll_result(struct poll_result *r, void *arg)
+{
+	struct poll_run *pr = arg;
+	pr->done++;
+	if (r->answered)
+		pr->answered++;
+	agent_job_progress(pr->sv.job, (int64_t)pr->done, (int64_t)pr->total, "%zu of %zu polled, %zu answered",
+			   pr->done, pr->total, pr->answered);
+	saver_add(&pr->sv, r);
+}
+
+static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	const struct config *cfg = cfg_of(arg);
+	struct store *s = agent_job_store(job);
+	struct device *devs = NULL;
+	size_t n = 0;
+	if (cmd->id) {
+		devs = calloc(1, sizeof *devs);
+		if (!devs)
+			return fc_error_set(err, "out of memory");
+		int rc = store_device_load(s, cmd->id, 0, devs, err);
+		if (rc <= 0) {
+			free(devs);
+			return rc < 0 ? -1 : fc_error_set(err, "device %lld is gone from the database", (long long)cmd->id);
+		}
+		n = 1;
+	} else if (store_devices_list(s, STORE_DEVICES_INCLUDED, 0, &devs, &n, err) < 0) {
+		return -1;
+	}
+	if (n == 0) {
+		free(devs);
+		agent_job_summary(job, "nothing to poll: no included devices (run a discovery on screen 5)");
+		return 0;
+	}
+	struct poll_target *targets = calloc(n, sizeof *targets);
+	if (!targets) {
+		device_array_free(&devs, n);
+		return fc_error_set(err, "out of memory for %zu devices", n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct snmp_profile *p = devs[i].profile ? config_profile(cfg, devs[i].profile) : NULL;
+		targets[i] = (struct poll_target){
+			.address = devs[i].address,
+			.port = devs[i].port,
+			.profile = p ? p : &cfg->profiles[0],
+			.device_id = devs[i].id,
+			.sys_object_id = devs[i].sys_object_id,
+			.sys_descr = devs[i].sys_descr,
+			.alert_all_events = -1,
+		};
+	}
+	struct snmp_engine *e = engine_for(cfg, err);
+	int rc = -1;
+	if (e) {
+		struct poll_run pr = { .sv = { .job = job, .cfg = cfg, .last_flush_ms = clock_mono_ms() }, .total = n };
+		struct poll_options po = { .keep_raw = true, .low_percent = cfg->alerts.supply_low };
+		agent_job_progress(job, 0, (int64_t)n, "polling %zu device%s", n, n == 1 ? "" : "s");
+		rc = poll_devices(e, targets, n, &po, on_poll_result, &pr, agent_job_cancel_atomic(job), err);
+		saver_flush(&pr.sv);
+		saver_free(&pr.sv);
+		snmp_engine_free(&e);
+		if (rc == 0 && pr.sv.error[0])
+			rc = fc_error_set(err, "the poll ran but saving failed: %s", pr.sv.error);
+		else if (rc == 0 && agent_job_cancelled(job))
+			rc = fc_error_set(err, "%zu of %zu polled before the cancel", pr.done, n);
+		else if (rc == 0 && n == 1)
+			agent_job_summary(job, "%s: %s", devs[0].address,
+					  pr.answered ? "polled" : "no answer (check the address, the profile and that SNMP is on)");
+		else if (rc == 0)
+			agent_job_summary(job, "%zu devices polled, %zu answered", n, pr.answered);
+	}
+	free(targets);
+	device_array_free(&devs, n);
+	return rc;
+}
+
+/* ---- discovery ---- */
+
+struct disc_run {
+	struct saver sv;
+	uint64_t printers, no_snmp;
+	char first_error[256];
+};
+
+static void on_disc_printer(struct poll_result *r, void *arg)
+{
+	struct disc_run *d = arg;
+	d->printers++;
+	r->device.id = 0; /* the store matches it by identity */
+	saver_add(&d->sv, r);
+}
+
+static void on_disc_no_snmp(const char *address, uint16_t port, void *arg)
+{
+	struct disc_run *d = arg;
+	d->no_snmp++;
+	char ports[8];
+	snprintf(ports, sizeof ports, "%u", (unsigned)port);
+	struct fc_error err = { "" };
+	if (store_unmanaged_set(agent_job_store(d->sv.job), address, ports, clock_now(), &err) < 0)
+		agent_log(agent_job_agent(d->sv.job), AGENT_WARN, "%s", err.msg);
+	else
+		agent_log(agent_job_agent(d->sv.job), AGENT_INFO, "%s answers no SNMP but accepts print port %u: a printer "
+				 "that cannot be managed", address, (unsigned)port);
+}
+
+static void on_disc_target_error(const char *text, const char *message, void *arg)
+{
+	struct disc_run *d = arg;
+	if (!d->first_error[0])
+		snprintf(d->first_error, sizeof d->first_error, "%s: %s", text, message);
+	agent_log(agent_job_agent(d->sv.job), AGENT_WARN, "discovery target %s: %s", text, message);
+}
+
+static void on_disc_progress(const struct discovery_counts *c, void *arg)
+{
+	struct disc_run *d = arg;
+	agent_job_progress(d->sv.job, (int64_t)c->scanned, (int64_t)c->addresses,
+			   "%" PRIu64 " of %" PRIu64 " addresses scanned, %" PRIu64 " answered, %" PRIu64 " printers",
+			   c->scanned, c->addresses, c->answered, c->printers);
+}
+
+/* The ranges as discovery targets, with their profiles (an empty list: every profile). */
+struct disc_targets {
+	struct range *ranges;
+	size_t n_ranges;
+	struct target *targets;
+	const struct snmp_profile **profiles; /* n_ranges x profile_count slots */
+	struct discovery_target *dt;
+	size_t n;
+};
+
+static void disc_targets_free(struct disc_targets *t)
+{
+	range_array_free(&t->ranges, t->n_ranges);
+	free(t->targets);
+	free(t->profiles);
+	free(t->dt);
+	memset(t, 0, sizeof *t);
+}
+
+static int disc_targets_load(struct store *s, const struct config *cfg, int64_t only, struct disc_targets *t,
+			     struct agent *a, struct fc_error *err)
+{
+	memset(t, 0, sizeof *t);
+	if (store_ranges_list(s, &t->ranges, &t->n_ranges, err) < 0)
+		return -1;
+	size_t np = cfg->profile_count;
+	t->targets = calloc(t->n_ranges ? t->n_ranges : 1, sizeof *t->targets);
+	t->profiles = calloc((t->n_ranges ? t->n_ranges : 1) * np, sizeof *t->profiles);
+	t->dt = calloc(t->n_ranges ? t->n_ranges : 1, sizeof *t->dt);
+	if (!t->targets || !t->profiles || !t->dt) {
+		disc_targets_free(t);
+		return fc_error_set(err, "out of memory");
+	}
+	for (size_t i = 0; i < t->n_ranges; i++) {
+		const struct range *r = &t->ranges[i];
+		if (only && r->id != only)
+			continue;
+		struct fc_error terr = { "" };
+		/* it was accepted when added (with --force for a big one): take it as it is */
+		if (target_parse(r->target, (uint16_t)(r->port ? r->port : cfg->poll.port), true, &t->targets[t->n], &terr) < 0) {
+			agent_log(a, AGENT_WARN, "range %s skipped: %s", r->target, terr.msg);
+			continue;
+		}
+		const struct snmp_profile **slots = &t->profiles[i * np];
+		size_t k = 0;
+		if (r->profiles && *r->profiles) {
+			char *copy = strdup(r->profiles), *save = NULL;
+			for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name; name = strtok_r(NULL, ",", &save)) {
+				const struct snmp_profile *p = config_profile(cfg, name);
+				if (p && k < np)
+					slots[k++] = p;
+				else if (!p)
+					agent_log(a, AGENT_WARN, "range %s: no profile \"%s\" in the configuration", r->target, name);
+			}
+			free(copy);
+		} else {
+			for (size_t j = 0; j < np; j++)
+				slots[k++] = &cfg->profiles[j];
+		}
+		if (!k) {
+			agent_log(a, AGENT_WARN, "range %s skipped: none of its profiles exists", r->target);
+			continue;
+		}
+		t->dt[t->n] = (struct discovery_target){ &t->targets[t->n], slots, k };
+		t->n++;
+	}
+	return 0;
+}
+
+static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	const struct config *cfg = cfg_of(arg);
+	struct store *s = agent_job_store(job);
+	struct agent *a = agent_job_agent(job);
+	struct disc_targets t;
+	if (disc_targets_load(s, cfg, cmd->id, &t, a, err) < 0)
+		return -1;
+	int rc = 0;
+	if (t.n == 0) {
+		rc = fc_error_set(err, t.n_ranges ? "no range could be used (see the Log screen)"
+						 : "no ranges yet: press n on the Discovery screen to add one");
+		goto out;
+	}
+	struct discovery_options o = { .port_probe = true };
+	o.poll.keep_raw = true;
+	o.poll.low_percent = cfg->alerts.supply_low;
+	if (cmd->a) {
+		struct engine_limits l;
+		snmp_engine_limits_default(&l);
+		l.concurrency = cfg->poll.concurrency;
+		l.per_host = cfg->poll.per_host;
+		l.timeout_ms = (int)cfg->poll.timeout_ms;
+		l.retries = cfg->poll.retries;
+		struct discovery_estimate est;
+		if ((rc = discovery_estimate(t.dt, t.n, &l, &o, &est, err)) < 0)
+			goto out;
+		char span[32], text[512];
+		fmt_span((int64_t)(est.seconds_max + 0.5), span, sizeof span);
+		snprintf(text, sizeof text,
+			 "%zu range%s, %" PRIu64 " addresses: %" PRIu64 " to %" PRIu64 " packets, at worst %s "
+			 "(%u addresses at once); nothing was sent",
+			 t.n, t.n == 1 ? "" : "s", est.addresses, est.packets_min, est.packets_max, span, est.parallel);
+		agent_job_result(job, text);
+		agent_job_summary(job, "%s", text);
+		goto out;
+	}
+	struct snmp_engine *e = engine_for(cfg, err);
+	if (!e) {
+		rc = -1;
+		goto out;
+	}
+	struct disc_run d = { .sv = { .job = job, .cfg = cfg, .discovery = true, .last_flush_ms = clock_mono_ms() } };
+	struct discovery_callbacks cb = {
+		.printer = on_disc_printer,
+		.no_snmp_printer = on_disc_no_snmp,
+		.target_error = on_disc_target_error,
+		.progress = on_disc_progress,
+		.arg = &d,
+	};
+	struct discovery_counts final = { 0 };
+	rc = discovery_run(e, t.dt, t.n, &o, &cb, agent_job_cancel_atomic(job), &final, err);
+	saver_flush(&d.sv);
+	saver_free(&d.sv);
+	snmp_engine_free(&e);
+	if (rc == 0) {
+		int64_t now = clock_now();
+		struct fc_error merr = { "" };
+		for (size_t i = 0; i < t.n_ranges; i++)
+			if ((!cmd->id || t.ranges[i].id == cmd->id) && store_range_mark_run(s, t.ranges[i].id, now, &merr) < 0)
+				agent_log(a, AGENT_WARN, "%s", merr.msg);
+		agent_emit(a, AGENT_EV_RANGES_CHANGED, 0, 0, 0, NULL);
+		char span[32];
+		fmt_span(final.elapsed_ms / 1000, span, sizeof span);
+		if (d.sv.error[0])
+			rc = fc_error_set(err, "found %" PRIu64 " printers but saving failed: %s", final.printers, d.sv.error);
+		else if (agent_job_cancelled(job))
+			rc = fc_error_set(err, "%" PRIu64 " of %" PRIu64 " addresses scanned, %" PRIu64 " printers found",
+					  final.scanned, final.addresses, final.printers);
+		else
+			agent_job_summary(job,
+					  "%" PRIu64 " addresses in %s: %" PRIu64 " answered, %" PRIu64 " printers, %" PRIu64
+					  " other devices, %" PRIu64 " printers without SNMP%s%s",
+					  final.addresses, span, final.answered, final.printers, final.not_printers,
+					  final.no_snmp_printers, d.first_error[0] ? "; " : "", d.first_error);
+	}
+out:
+	disc_targets_free(&t);
+	return rc;
+}
+
+/* ---- uplink ---- */
+
+struct upload_run {
+	struct agent_job *job;
+};
+
+static void on_outbox_event(void *ctx, const struct outbox_event *ev)
+{
+	struct upload_run *u = ctx;
+	char done[32], total[32], entry[48] = "";
+	if (ev->entries > 1)
+		snprintf(entry, sizeof entry, " (report %zu of %zu)", ev->entry, ev->entries);
+	switch (ev->stage) {
+	case OUTBOX_STAGE_SEND:
+	case OUTBOX_STAGE_COMPRESS:
+		agent_job_progress(u->job, (int64_t)ev->done, (int64_t)ev->total, "%s %s of %s%s", outbox_stage_name(ev->stage),
+				   fmt_bytes(ev->done, done, sizeof done), fmt_bytes(ev->total, total, sizeof total), entry);
+		break;
+	case OUTBOX_STAGE_RETRY_WAIT:
+		agent_job_progress(u->job, 0, 0, "attempt %d failed (%s); next in %llds%s", ev->attempt,
+				   ev->message ? ev->message : "no reason", (long long)(ev->wait_ms / 1000), entry);
+		break;
+	case OUTBOX_STAGE_FAILED:
+	case OUTBOX_STAGE_DROPPED:
+		agent_job_progress(u->job, 0, 0, "%s: %s%s", outbox_stage_name(ev->stage), ev->message ? ev->message : "",
+				   entry);
+		agent_log(agent_job_agent(u->job), AGENT_WARN, "upload %s: %s", outbox_stage_name(ev->stage),
+			  ev->message ? ev->message : "");
+		break;
+	default:
+		agent_job_progress(u->job, 0, 0, "%s%s", outbox_stage_name(ev->stage), entry);
+		break;
+	}
+}
+
+static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	const struct config *cfg = cfg_of(arg);
+	struct agent *a = agent_job_agent(job);
+	if (!cfg->server.url[0])
+		return fc_error_set(err, "uploads are not configured: set [server] url, user and password in the "
+					 "configuration file");
+	struct upload_run u = { job };
+	struct sync_options o = {
+		.trigger = cmd->a ? SYNC_SCHEDULED : SYNC_MANUAL,
+		.cancel = agent_job_cancel_flag(job),
+		.on_event = on_outbox_event,
+		.event_ctx = &u,
+		.lock_wait_ms = 2000,
+	};
+	struct sync_result r;
+	memset(&r, 0, sizeof r);
+	int rc = sync_run(agent_job_store(job), cfg, &o, &r, err);
+	agent_emit(a, AGENT_EV_SYNC_FINISHED, 0, rc == 0 && r.delivery.pending == 0, 0, NULL);
+	if (rc < 0)
+		return -1;
+	char size[32];
+	fmt_bytes(r.gzip_bytes, size, sizeof size);
+	if (r.delivery.cancelled)
+		return fc_error_set(err, "cancelled; %d report%s wait in the outbox", r.delivery.pending,
+				    r.delivery.pending == 1 ? "" : "s");
+	if (r.delivery.pending == 0) {
+		agent_job_summary(job, "delivered: %d report%s, %d devices, %s (HTTP %d)", r.delivery.delivered,
+				  r.delivery.delivered == 1 ? "" : "s", r.devices, size, r.delivery.http_status);
+		return 0;
+	}
+	if (r.delivery.auth_failed)
+		return fc_error_set(err, "the server refused the agent's credentials (HTTP %d): check [server] user and "
+					 "password; the report waits in the outbox", r.delivery.http_status);
+	if (r.delivery.tls_failed)
+		return fc_error_set(err, "the server could not be verified: %s; check [server] url and ca_file",
+				    r.delivery.error);
+	return fc_error_set(err, "%d report%s still in the outbox: %s (retried automatically)", r.delivery.pending,
+			    r.delivery.pending == 1 ? "" : "s", r.delivery.error[0] ? r.delivery.error : "not delivered");
+}
+
+struct membuf {
+	char *data;
+	size_t len, cap;
+};
+
+static int sink_mem(void *ctx, const char *bytes, size_t len, struct fc_error *err)
+{
+	struct membuf *m = ctx;
+	if (m->len + len + 1 > m->cap) {
+		size_t ncap = m->cap ? m->cap : 65536;
+		while (ncap < m->len + len + 1)
+			ncap *= 2;
+		char *d = realloc(m->data, ncap);
+		if (!d)
+			return fc_error_set(err, "out of memory for the report");
+		m->data = d;
+		m->cap = ncap;
+	}
+	memcpy(m->data + m->len, bytes, len);
+	m->len += len;
+	m->data[m->len] = '\0';
+	return 0;
+}
+
+char *actions_preview_text(const char *json, size_t len, size_t max_bytes, struct fc_error *err)
+{
+	json_error_t jerr;
+	json_t *doc = json_loadb(json, len, 0, &jerr);
+	if (!doc) {
+		fc_error_set(err, "the report is not valid JSON: %s", jerr.text);
+		return NULL;
+	}
+	char *pretty = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!pretty) {
+		fc_error_set(err, "out of memory for the preview");
+		return NULL;
+	}
+	size_t plen = strlen(pretty);
+	if (plen <= max_bytes)
+		return pretty;
+	/* cut at a line end so that no line (or character) is split */
+	size_t cut = max_bytes;
+	while (cut > 0 && pretty[cut - 1] != '\n')
+		cut--;
+	char tail[160];
+	snprintf(tail, sizeof tail, "... %zu more bytes not shown; 'fleetcon report --preview --json' prints it all\n",
+		 plen - cut);
+	char *out = malloc(cut + strlen(tail) + 1);
+	if (!out) {
+		free(pretty);
+		fc_error_set(err, "out of memory for the preview");
+		return NULL;
+	}
+	memcpy(out, pretty, cut);
+	strcpy(out + cut, tail);
+	free(pretty);
+	return out;
+}
+
+static int handle_preview(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	(void)cmd;
+	const struct config *cfg = cfg_of(arg);
+	struct report *r = NULL;
+	agent_job_progress(job, 0, 0, "reading the devices");
+	if (report_load(agent_job_store(job), cfg, clock_now(), &r, err) < 0)
+		return -1;
+	struct membuf m = { 0 };
+	int devices = report_device_count(r);
+	int rc = report_write(r, sink_mem, &m, NULL, err);
+	report_free(&r);
+	if (rc == 0) {
+		char *text = actions_preview_text(m.data ? m.data : "", m.len, PREVIEW_MAX, err);
+		if (!text) {
+			rc = -1;
+		} else {
+			agent_job_result(job, text);
+			char size[32];
+			agent_job_summary(job, "the next report: %d devices, %s of JSON before compression", devices,
+					  fmt_bytes(m.len, size, sizeof size));
+			free(text);
+		}
+	}
+	free(m.data);
+	return rc;
+}
+
+/* ---- store work ---- */
+
+static int handle_include(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	(void)arg;
+	struct store *s = agent_job_store(job);
+	struct device d = { 0 };
+	int rc = store_device_load(s, cmd->id, 0, &d, err);
+	if (rc <= 0)
+		return rc < 0 ? -1 : fc_error_set(err, "device %lld is gone from the database", (long long)cmd->id);
+	char *name = text_clean(d.sys_name && *d.sys_name ? d.sys_name : d.address);
+	device_clear(&d);
+	rc = store_device_set_included(s, cmd->id, cmd->a != 0, err);
+	if (rc >= 0) {
+		agent_emit(agent_job_agent(job), AGENT_EV_DEVICE_CHANGED, cmd->id, 0, 0, NULL);
+		agent_job_summary(job, cmd->a ? "%s included: polled and reported again"
+					      : "%s excluded: no longer polled or reported (Space includes it again)",
+				  name ? name : "device");
+	}
+	free(name);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Splits "TARGET\tPROFILES" and checks both. */
+static int range_check(const struct config *cfg, const struct fc_msg *cmd, struct target *t, char *profiles,
+		       size_t plen, struct fc_error *err)
+{
+	const char *text = cmd->text ? cmd->text : "";
+	const char *tab = strchr(text, '\t');
+	char target[TARGET_TEXT_MAX];
+	snprintf(target, sizeof target, "%.*s", (int)(tab ? (size_t)(tab - text) : strlen(text)), text);
+	snprintf(profiles, plen, "%s", tab ? tab + 1 : "");
+	if (cmd->a < 0 || cmd->a > 65535)
+		return fc_error_set(err, "the port must be a number from 1 to 65535");
+	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), false, t, err) < 0)
+		return -1;
+	/* profile names: spaces after commas are forgiven */
+	char clean[512] = "";
+	char *copy = strdup(profiles), *save = NULL;
+	if (!copy)
+		return fc_error_set(err, "out of memory");
+	for (char *name = strtok_r(copy, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+		if (!config_profile(cfg, name)) {
+			char known[256] = "";
+			for (size_t i = 0; i < cfg->profile_count; i++) {
+				size_t at = strlen(known);
+				snprintf(known + at, sizeof known - at, "%s%s", i ? ", " : "", cfg->profiles[i].name);
+			}
+			fc_error_set(err, "no profile \"%s\" in the configuration (known: %s)", name, known);
+			free(copy);
+			return -1;
+		}
+		size_t at = strlen(clean);
+		snprintf(clean + at, sizeof clean - at, "%s%s", at ? "," : "", name);
+	}
+	free(copy);
+	snprintf(profiles, plen, "%s", clean);
+	return 0;
+}
+
+static int handle_range(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	const struct config *cfg = cfg_of(arg);
+	struct store *s = agent_job_store(job);
+	struct agent *a = agent_job_agent(job);
+	if (cmd->kind == AGENT_CMD_RANGE_REMOVE) {
+		int rc = store_range_remove(s, cmd->id, err);
+		if (rc < 0)
+			return -1;
+		agent_emit(a, AGENT_EV_RANGES_CHANGED, 0, 0, 0, NULL);
+		agent_job_summary(job, rc ? "range removed (its devices stay)" : "that range was already gone");
+		return 0;
+	}
+	struct target t;
+	char profiles[512];
+	if (range_check(cfg, cmd, &t, profiles, sizeof profiles, err) < 0)
+		return -1;
+	/* a single address is a manual entry; the admin's choice wins when given */
+	bool manual = cmd->b == 1 || (cmd->b == 0 && (t.kind == TARGET_IPV4 || t.kind == TARGET_IPV6 || t.kind == TARGET_NAME));
+	int64_t id;
+	if (store_begin(s, err) < 0)
+		return -1;
+	/* an edit is the new range in place of the old one, in one transaction */
+	if (cmd->kind == AGENT_CMD_RANGE_EDIT && store_range_remove(s, cmd->id, err) < 0)
+		goto fail;
+	if (store_range_add(s, t.text, profiles, (int)cmd->a, manual, &id, err) < 0)
+		goto fail;
+	if (store_commit(s, err) < 0)
+		goto fail;
+	agent_emit(a, AGENT_EV_RANGES_CHANGED, id, 0, 0, NULL);
+	uint64_t count = target_count(&t);
+	agent_job_summary(job, "%s %s: %" PRIu64 " address%s%s%s", cmd->kind == AGENT_CMD_RANGE_EDIT ? "changed" : "added",
+			  t.text, count, count == 1 ? "" : "es", t.note[0] ? "; " : "", t.note);
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+static int handle_export(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	const struct config *cfg = cfg_of(arg);
+	if (!cmd->text || !*cmd->text)
+		return fc_error_set(err, "give a path to write to");
+	struct export_options o;
+	export_options_init(&o);
+	o.format = cmd->a ? EXPORT_CSV : EXPORT_HTML;
+	o.output = cmd->text;
+	o.force = cmd->b != 0;
+	agent_job_progress(job, 0, 0, "writing %s", cmd->text);
+	if (export_write(agent_job_store(job), cfg, &o, err) < 0)
+		return -1;
+	struct stat st;
+	char size[32] = "";
+	if (stat(cmd->text, &st) == 0 && S_ISREG(st.st_mode))
+		fmt_bytes((uint64_t)st.st_size, size, sizeof size);
+	agent_job_summary(job, "wrote %s%s%s%s", cmd->text, size[0] ? " (" : "", size, size[0] ? ")" : "");
+	return 0;
+}
+
+static void fact(FILE *f, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fact(FILE *f, const char *label, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fprintf(f, "%s\t%s\n", label, buf);
+}
+
+static int handle_sitefacts(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	(void)cmd;
+	const struct config *cfg = cfg_of(arg);
+	struct store *s = agent_job_store(job);
+	struct store_counts counts;
+	if (store_counts(s, cfg->alerts.supply_low, &counts, err) < 0)
+		return -1;
+	char uuid[UUID_STR_LEN] = "";
+	if (store_agent_uuid(s, uuid, err) < 0)
+		return -1;
+	struct site_facts sf;
+	struct fc_error ferr = { "" };
+	if (sitefacts_collect(store_path(s), &sf, &ferr) < 0)
+		agent_log(agent_job_agent(job), AGENT_WARN, "site facts: %s", ferr.msg);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return fc_error_set(err, "out of memory");
+	char b1[32], b2[32];
+	fprintf(f, "#Site\n");
+	fact(f, "Site name", "%s", cfg->site.name);
+	fact(f, "Agent id", "%s", uuid);
+	fact(f, "Devices", "%" PRId64 " discovered, %" PRId64 " included, %" PRId64 " excluded", counts.discovered,
+	     counts.included, counts.excluded);
+	fact(f, "Attention", "%" PRId64 " with faults, %" PRId64 " with low supplies", counts.with_faults,
+	     counts.with_low_supplies);
+	fprintf(f, "#Agent host\n");
+	fact(f, "Host name", "%s", sf.hostname);
+	fact(f, "DNS name", "%s", sf.dns_name);
+	for (int i = 0; i < sf.naddrs; i++)
+		fact(f, "Address", "%s (%s)", sf.addrs[i].addr, sf.addrs[i].ifname);
+	fact(f, "OS", "%s%s%s, %d-bit", sf.os_name, sf.os_version[0] ? " " : "", sf.os_version, sf.os_bits);
+	fact(f, "Kernel", "%s (%s)", sf.kernel, sf.machine);
+	fact(f, "CPU", "%s x %d", sf.cpu_model, sf.cpu_count);
+	fact(f, "Memory", "%s, %s free", fmt_bytes(sf.mem_total, b1, sizeof b1), fmt_bytes(sf.mem_free, b2, sizeof b2));
+	fact(f, "Disk", "%s, %s free (%s)", fmt_bytes(sf.disk_total, b1, sizeof b1), fmt_bytes(sf.disk_free, b2, sizeof b2),
+	     sf.disk_path);
+	fact(f, "Time zone", "%s (%s, UTC%s)", sf.timezone[0] ? sf.timezone : "unknown", sf.tz_abbrev, sf.utc_offset);
+	fprintf(f, "#Agent\n");
+	fact(f, "Version", "%s (%s), %d-bit", sf.version, sf.revision, sf.agent_bits);
+	fact(f, "Database", "%s", store_path(s));
+	fact(f, "Database size", "%s", fmt_bytes(sf.db_bytes, b1, sizeof b1));
+	fact(f, "Uplink", "%s", cfg->server.url[0] ? cfg->server.url : "not configured");
+	fact(f, "Collected", "%s", fmt_local(sf.collected_at, b1, sizeof b1));
+	if (fclose(f) != 0) {
+		free(buf);
+		return fc_error_set(err, "out of memory");
+	}
+	agent_job_result(job, buf);
+	free(buf);
+	agent_job_summary(job, "site facts collected");
+	return 0;
+}
+
+struct agent *actions_agent_new(const char *db_path, const struct actions_config *ac, struct fc_error *err)
+{
+	if (snmp_engine_global_init(err) < 0 || transport_global_init(err) < 0)
+		return NULL;
+	struct agent_options o = { .db_path = db_path };
+	struct agent *a = agent_new(&o, err);
+	if (!a)
+		return NULL;
+	void *arg = (void *)ac;
+	int collector = agent_worker_add(a, "collector", 2, err);
+	int uplink = collector < 0 ? -1 : agent_worker_add(a, "uplink", 1, err);
+	int store = uplink < 0 ? -1 : agent_worker_add(a, "store", 1, err);
+	static const struct {
+		int kind;
+		int which; /* 0 collector, 1 uplink, 2 store */
+		agent_handler_fn fn;
+	} table[] = {
+		{ AGENT_CMD_POLL, 0, handle_poll },
+		{ AGENT_CMD_DISCOVER, 0, handle_discover },
+		{ AGENT_CMD_UPLOAD, 1, handle_upload },
+		{ AGENT_CMD_PREVIEW, 1, handle_preview },
+		{ AGENT_CMD_EXPORT, 2, handle_export },
+		{ AGENT_CMD_INCLUDE, 2, handle_include },
+		{ AGENT_CMD_RANGE_ADD, 2, handle_range },
+		{ AGENT_CMD_RANGE_EDIT, 2, handle_range },
+		{ AGENT_CMD_RANGE_REMOVE, 2, handle_range },
+		{ AGENT_CMD_SITEFACTS, 2, handle_sitefacts },
+	};
+	int workers[3] = { collector, uplink, store };
+	bool ok = store >= 0;
+	for (size_t i = 0; ok && i < sizeof table / sizeof table[0]; i++)
+		ok = agent_register(a, table[i].kind, workers[table[i].which], table[i].fn, arg, err) == 0;
+	if (!ok || agent_start(a, err) < 0) {
+		agent_free(&a);
+		return NULL;
+	}
+	return a;
+}
