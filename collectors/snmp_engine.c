@@ -706,6 +706,7 @@ static void on_report(struct req *r, netsnmp_pdu *pdu)
 
 	if (r->kind == REQ_PROBE) {
 		if (job_engine_learnt(j, pdu->securityEngineID, pdu->securityEngineIDLen) < 0) {
+			j->eid = EID_NEEDED;
 			req_complete(r, SNMP_REPORT, 0, 0, NULL, NULL);
 			fail_queued(j, SNMP_REPORT, "SNMPv3: no usable engine ID in the agent's answer");
 			return;
@@ -761,6 +762,7 @@ static int on_netsnmp(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, 
 			on_report(r, pdu);
 		} else if (r->kind == REQ_PROBE) {
 			if (job_engine_learnt(j, pdu->securityEngineID, pdu->securityEngineIDLen) < 0) {
+				j->eid = EID_NEEDED;
 				req_complete(r, SNMP_REPORT, 0, 0, NULL, NULL);
 				fail_queued(j, SNMP_REPORT, "SNMPv3: no engine ID in the agent's answer");
 			} else {
@@ -787,6 +789,7 @@ static int on_netsnmp(int op, netsnmp_session *sp, int reqid, netsnmp_pdu *pdu, 
 			return 1;
 		}
 		if (r->kind == REQ_PROBE) {
+			j->eid = EID_NEEDED; /* a request queued later probes again */
 			req_complete(r, SNMP_TIMEOUT, 0, 0, NULL, NULL);
 			fail_queued(j, SNMP_TIMEOUT, "no answer to SNMPv3 engine discovery");
 			return 1;
@@ -1093,12 +1096,23 @@ static netsnmp_pdu *build_pdu(struct req *r)
 	return pdu;
 }
 
+/* A request that could not go out; a probe takes the requests waiting for it along. */
+static void send_failed(struct snmp_job *j, struct req *r, const char *message)
+{
+	bool probe = r->kind == REQ_PROBE;
+	req_complete(r, SNMP_SEND_FAILED, 0, 0, r->accum, message);
+	if (probe) {
+		j->eid = EID_NEEDED;
+		fail_queued(j, SNMP_SEND_FAILED, message);
+	}
+}
+
 static void job_send(struct snmp_job *j, struct req *r)
 {
 	struct snmp_engine *e = j->e;
 	netsnmp_pdu *pdu = build_pdu(r);
 	if (!pdu) {
-		req_complete(r, SNMP_SEND_FAILED, 0, 0, r->accum, "out of memory building a request");
+		send_failed(j, r, "out of memory building a request");
 		return;
 	}
 	if (snmp_sess_async_send(j->sessp, pdu, on_netsnmp, r) == 0) {
@@ -1109,7 +1123,7 @@ static void job_send(struct snmp_job *j, struct req *r)
 		snprintf(buf, sizeof buf, "the request could not be sent: %s", msg ? msg : "error");
 		SNMP_FREE(msg);
 		snmp_free_pdu(pdu);
-		req_complete(r, SNMP_SEND_FAILED, 0, 0, r->accum, buf);
+		send_failed(j, r, buf);
 		return;
 	}
 	r->attempts++;
@@ -1137,19 +1151,23 @@ static bool job_pump(struct snmp_job *j)
 	if (j->eid == EID_NEEDED) {
 		if (!j->queue)
 			return true; /* nothing to ask: no probe needed yet */
-		if (e->inflight >= e->lim.concurrency)
-			return false;
 		struct req *p = req_new(j, REQ_PROBE, NULL, 0, NULL, NULL);
 		if (!p) {
 			fail_queued(j, SNMP_SEND_FAILED, "out of memory");
 			return true;
 		}
 		j->eid = EID_PROBING;
-		job_send(j, p);
+		queue_push(j, p, true);
+	}
+	if (j->eid == EID_PROBING) {
+		/* Only the probe goes out (again, after a timeout) until the engine ID is known. */
+		if (j->queue && j->queue->kind == REQ_PROBE && j->n_inflight == 0) {
+			if (e->inflight >= e->lim.concurrency)
+				return false;
+			job_send(j, queue_pop(j));
+		}
 		return true;
 	}
-	if (j->eid == EID_PROBING)
-		return true;
 	while (j->queue && j->n_inflight < e->lim.per_host && !j->reopen) {
 		if (e->inflight >= e->lim.concurrency)
 			return false;
@@ -1328,8 +1346,7 @@ int snmp_engine_run(struct snmp_engine *e, const atomic_bool *cancel,
 		/* Finished jobs: nothing queued, nothing in flight (or never got a session). */
 		for (size_t i = 0; i < e->n_active;) {
 			struct snmp_job *j = e->active[i];
-			bool idle = !j->queue && j->n_inflight == 0 &&
-				    (j->eid != EID_PROBING || !j->sessp);
+			bool idle = !j->queue && j->n_inflight == 0;
 			if (idle && (j->started || j->aborted) && !j->reopen)
 				reap(e, i);
 			else
