@@ -429,10 +429,10 @@ static void draw_status(struct console *c)
 	if (c->filtering) {
 		char line[600];
 		snprintf(line, sizeof line, "Filter: %s", c->fleet.filter);
-		int w = draw_text(c, r.y, r.x, r.w, RL_NORMAL, true, line);
+		draw_text(c, r.y, r.x, r.w, RL_NORMAL, true, line);
 		char count[64];
 		snprintf(count, sizeof count, "  %zu of %zu", c->fleet.n_view, c->fleet.n);
-		if (w + 20 < r.w)
+		if (fmt_width(line, c->utf8) + (int)strlen(count) + 2 < r.w)
 			draw_text(c, r.y, r.x + r.w - (int)strlen(count) - 1, (int)strlen(count), RL_DIM, false, count);
 		c->cursor_y = r.y;
 		c->cursor_x = r.x + fmt_width(line, c->utf8);

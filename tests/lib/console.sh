@@ -1,0 +1,156 @@
+# shellcheck shell=bash
+# Drives the console in a real terminal: tmux on a socket of its own, keys with send-keys, the
+# screen with capture-pane, and waits on screen content in bounded loops (never fixed sleeps).
+# Source it from a console test:
+#
+#   . tests/lib/console.sh
+#   con_require || exit 77            # prints "skip: ..." when tmux or the console is missing
+#   trap con_cleanup EXIT
+#   con_start 100 30 "TERM=xterm-256color LANG=C.UTF-8" --db "$DB"
+#   con_wait "Devices" || con_fail "no Devices screen"
+#   con_keys / X R X Enter
+#   con_quit || con_fail "did not quit cleanly"
+#
+# The console is $FLEETCON_CONSOLE, else $FLEETCON_BUILD/tools/console (the driver that calls
+# console_main until fleetcon does it itself). CON_TIMEOUT (seconds, default 15) bounds each wait.
+
+CON_BASE=fleetcon-test-$$-$RANDOM
+CON_SOCK=$CON_BASE-0
+CON_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fleetcon-console.XXXXXX")
+CON_TIMEOUT=${CON_TIMEOUT:-15}
+CON_RUN=0
+
+con_require() {
+	if ! command -v tmux >/dev/null 2>&1; then
+		echo "skip: tmux is not installed (apt-get install tmux)"
+		return 1
+	fi
+	CONSOLE=${FLEETCON_CONSOLE:-${FLEETCON_BUILD:-build}/tools/console}
+	if [ ! -x "$CONSOLE" ]; then
+		echo "skip: no console driver at $CONSOLE (make tests builds it)"
+		return 1
+	fi
+	return 0
+}
+
+con_cleanup() {
+	local i
+	for ((i = 0; i <= CON_RUN; i++)); do
+		tmux -L "$CON_BASE-$i" kill-server >/dev/null 2>&1
+	done
+	rm -rf "$CON_DIR"
+}
+
+con_fail() {
+	echo "FAIL: $*"
+	echo "---- screen ----"
+	con_screen 2>/dev/null
+	echo "----------------"
+	if [ -s "$CON_DIR/stderr.$CON_RUN" ]; then
+		echo "---- console stderr ----"
+		cat "$CON_DIR/stderr.$CON_RUN"
+	fi
+	exit 1
+}
+
+# con_start COLS ROWS "VAR=value ..." CONSOLE_ARGS...: a new tmux server whose pane runs an
+# interactive bash (job control, like an SSH session: Ctrl-Z and fg work), which runs the console
+# with that environment through a script; its exit status goes to $CON_DIR/exit.N.
+con_start() {
+	local cols=$1 rows=$2 envs=$3
+	shift 3
+	# every run gets a server of its own: a server still going away never takes the new one down
+	tmux -L "$CON_SOCK" kill-server >/dev/null 2>&1
+	CON_RUN=$((CON_RUN + 1))
+	CON_SOCK=$CON_BASE-$CON_RUN
+	local args="" a
+	for a in "$@"; do
+		args="$args $(printf '%q' "$a")"
+	done
+	local script=$CON_DIR/run.$CON_RUN.sh
+	printf '#!/bin/bash\nenv %s %q%s 2>%q\necho $? >%q\n' "$envs" "$CONSOLE" "$args" \
+		"$CON_DIR/stderr.$CON_RUN" "$CON_DIR/exit.$CON_RUN" >"$script"
+	tmux -L "$CON_SOCK" -f /dev/null new-session -d -x "$cols" -y "$rows" \
+		"env PS1='$ ' bash --norc --noprofile -i" || return 1
+	tmux -L "$CON_SOCK" send-keys -l "bash $script" || return 1
+	tmux -L "$CON_SOCK" send-keys Enter
+}
+
+con_screen() {
+	tmux -L "$CON_SOCK" capture-pane -p
+}
+
+# The screen with tmux's own escape sequences for attributes (-e).
+con_screen_e() {
+	tmux -L "$CON_SOCK" capture-pane -p -e
+}
+
+con_keys() {
+	tmux -L "$CON_SOCK" send-keys "$@"
+}
+
+# Literal text (no key names).
+con_type() {
+	tmux -L "$CON_SOCK" send-keys -l "$1"
+}
+
+con_display() {
+	tmux -L "$CON_SOCK" display-message -p "$1"
+}
+
+con_resize() {
+	tmux -L "$CON_SOCK" resize-window -x "$1" -y "$2"
+}
+
+# _con_until CMD...: runs CMD every 50 ms until it succeeds or CON_TIMEOUT passes.
+_con_until() {
+	local end=$((SECONDS + CON_TIMEOUT))
+	while ! "$@"; do
+		[ $SECONDS -ge "$end" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+_con_has() { con_screen | grep -qF -- "$1"; }
+_con_hasnt() { ! con_screen | grep -qF -- "$1"; }
+_con_has_re() { con_screen | grep -qE -- "$1"; }
+
+# con_wait TEXT: until the screen shows TEXT (fixed string).
+con_wait() { _con_until _con_has "$1"; }
+# con_wait_re REGEX
+con_wait_re() { _con_until _con_has_re "$1"; }
+# con_wait_gone TEXT
+con_wait_gone() { _con_until _con_hasnt "$1"; }
+
+# The console's process: in the pane's session, by its name.
+con_pid() {
+	local sid
+	sid=$(ps -o sid= -p "$(con_display '#{pane_pid}')" | tr -d ' ')
+	pgrep -s "$sid" -x "$(basename "$CONSOLE" | cut -c1-15)" | head -n1
+}
+
+_con_exited() { [ -s "$CON_DIR/exit.$CON_RUN" ]; }
+
+# con_exit_status: waits for the console to end and prints its exit status.
+con_exit_status() {
+	_con_until _con_exited || return 1
+	cat "$CON_DIR/exit.$CON_RUN"
+}
+
+# con_restored: the terminal is back to normal (primary screen, cursor shown, no hint bar).
+con_restored() {
+	[ "$(con_display '#{alternate_on}')" = 0 ] || return 1
+	[ "$(con_display '#{cursor_flag}')" = 1 ] || return 1
+	! con_screen | grep -qF "? help"
+}
+
+# con_quit: q, then the console must exit 0 and leave the terminal restored.
+con_quit() {
+	con_keys q
+	local rc
+	rc=$(con_exit_status) || { echo "the console did not exit after q"; return 1; }
+	[ "$rc" = 0 ] || { echo "the console exited with $rc"; return 1; }
+	_con_until con_restored || { echo "the terminal was not restored"; return 1; }
+	return 0
+}
