@@ -601,6 +601,18 @@ static const char *report_message(enum report_kind k)
 	}
 }
 
+/* Forgets Net-SNMP's USM entry for this engine and user, so that the next session creates it
+ * from its own passwords: the library only fills in an existing entry, and an entry made with a
+ * wrong password (one profile tried before another) would otherwise stay. */
+static void usm_forget(const unsigned char *engine_id, size_t len, const char *user)
+{
+	struct usmUser *u = usm_get_user(engine_id, len, user);
+	if (u) {
+		usm_remove_user(u);
+		usm_free_user(u);
+	}
+}
+
 /* The engine ID was learnt (from a probe's report): put it into the session, localise the
  * user's keys for it, and remember it for later jobs on this host. */
 static int job_engine_learnt(struct snmp_job *j, const unsigned char *id, size_t len)
@@ -626,6 +638,7 @@ static int job_engine_learnt(struct snmp_job *j, const unsigned char *id, size_t
 	} else {
 		free(ctx);
 	}
+	usm_forget(id, len, j->cred->user);
 	if (create_user_from_session(s) != SNMPERR_SUCCESS)
 		return -1;
 	struct host_entry *h = job_host(j, true);
@@ -931,6 +944,7 @@ static int job_open(struct snmp_job *j, char *why, size_t why_len)
 		if (h && h->engine_id_len) {
 			s.securityEngineID = h->engine_id;
 			s.securityEngineIDLen = h->engine_id_len;
+			usm_forget(h->engine_id, h->engine_id_len, c->user);
 		}
 		break;
 	}

@@ -11,6 +11,7 @@
  * -A PASS, -x AES|AES-256, -X PASS, -n CONTEXT complete. Limits: -t TIMEOUT_MS, -r RETRIES,
  * --concurrency N, --per-host N, --max-sessions N, --budget MS. Output: --raw adds the raw
  * varbinds; --prev-alerts N and --prev-oid OID / --prev-descr TEXT pass last-poll hints;
+ * --repeat N polls the addresses N times with the same engine (its caches kept);
  * --no-port-probe, --port-timeout MS and --cancel-after MS shape a discovery. */
 #include <getopt.h>
 #include <jansson.h>
@@ -273,6 +274,7 @@ int main(int argc, char **argv)
 	int port_timeout = 0;
 	int64_t prev_alerts = -1, cancel_after = 0;
 	const char *prev_oid = NULL, *prev_descr = NULL;
+	int repeat = 1;
 	static const struct option longopts[] = {
 		{ "concurrency", required_argument, NULL, 1 },
 		{ "per-host", required_argument, NULL, 2 },
@@ -285,6 +287,7 @@ int main(int argc, char **argv)
 		{ "cancel-after", required_argument, NULL, 9 },
 		{ "prev-oid", required_argument, NULL, 10 },
 		{ "prev-descr", required_argument, NULL, 11 },
+		{ "repeat", required_argument, NULL, 12 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -331,6 +334,7 @@ int main(int argc, char **argv)
 		case 9: cancel_after = atoll(optarg); break;
 		case 10: prev_oid = optarg; break;
 		case 11: prev_descr = optarg; break;
+		case 12: repeat = atoi(optarg); break;
 		default: die("%s", "bad option (see the header of tests/tools/snmp_drive.c)");
 		}
 	}
@@ -405,7 +409,8 @@ int main(int argc, char **argv)
 							      .sys_object_id = prev_oid, .sys_descr = prev_descr,
 							      .alert_all_events = prev_alerts };
 			json_t *devices = json_array();
-			rc = poll_devices(e, pt, n, &popts, on_result, devices, NULL, &err);
+			for (int k = 0; k < repeat && rc == 0; k++)
+				rc = poll_devices(e, pt, n, &popts, on_result, devices, NULL, &err);
 			json_object_set_new(out, "devices", devices);
 			free(pt);
 			free(addrs);
