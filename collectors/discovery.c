@@ -6,9 +6,11 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collectors/decode.h"
 #include "collectors/portprobe.h"
@@ -18,7 +20,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 #define HR_PRINTER_TYPE "1.3.6.1.2.1.25.3.1.5"
-#define PORTPROBE_BATCH 4096
+#define PORTPROBE_BATCH 256 /* addresses per port-probe run: results come out batch by batch */
 
 /* The first request: exact instances that a printer has at index 1 (most do). */
 static const char *const probe_get[] = {
@@ -345,49 +347,113 @@ static void on_tick(void *arg)
 
 /* ---- the port probe -------------------------------------------------------------------------- */
 
+/* portprobe_run() blocks for whole batches, so it runs on a helper thread while this thread keeps
+ * the progress events coming and hands out the results as batches finish. The helper touches only
+ * its own struct, the silent list (read-only while it runs) and the result array; `finished` and
+ * `done` are read and written under the mutex. */
+struct pp {
+	const struct silent *silent;
+	size_t n;
+	struct portprobe_opts po;
+	struct portprobe_result *res;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t finished;
+	bool done;
+};
+
+static void *pp_worker(void *arg)
+{
+	struct pp *p = arg;
+	struct sockaddr_storage *addrs = malloc(PORTPROBE_BATCH * sizeof *addrs);
+	size_t at = 0;
+	while (addrs && at < p->n) {
+		size_t k = p->n - at < PORTPROBE_BATCH ? p->n - at : PORTPROBE_BATCH;
+		for (size_t i = 0; i < k; i++)
+			addrs[i] = p->silent[at + i].sa;
+		struct fc_error err;
+		int rc = portprobe_run(addrs, k, &p->po, p->res + at, NULL, &err);
+		at += k;
+		pthread_mutex_lock(&p->mu);
+		p->finished = at;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (rc != 0)
+			break; /* cancelled or could not run: what is known so far stands */
+	}
+	free(addrs);
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
 static void port_probe(struct disc *d, const atomic_bool *cancel)
 {
 	const struct engine_limits *l = snmp_engine_limits(d->e);
-	struct portprobe_opts po = {
-		.timeout_ms = d->opts->port_timeout_ms > 0 ? d->opts->port_timeout_ms : l->timeout_ms,
-		.concurrency = l->concurrency,
-		.stop_at_first = true,
-		.cancel = cancel,
+	struct pp p = {
+		.silent = d->silent,
+		.n = d->n_silent,
+		.po = {
+			.timeout_ms = d->opts->port_timeout_ms > 0 ? d->opts->port_timeout_ms
+								   : l->timeout_ms,
+			.concurrency = l->concurrency,
+			.stop_at_first = true,
+			.cancel = cancel,
+		},
+		.res = calloc(d->n_silent, sizeof *p.res),
 	};
-	struct sockaddr_storage *addrs = malloc(PORTPROBE_BATCH * sizeof *addrs);
-	struct portprobe_result *res = malloc(PORTPROBE_BATCH * sizeof *res);
-	if (!addrs || !res) {
-		free(addrs);
-		free(res);
+	if (!p.res) {
+		d->out_of_memory = true;
 		return;
 	}
-	for (size_t at = 0; at < d->n_silent; at += PORTPROBE_BATCH) {
-		if (cancel && atomic_load(cancel))
-			break;
-		size_t n = d->n_silent - at < PORTPROBE_BATCH ? d->n_silent - at : PORTPROBE_BATCH;
-		for (size_t i = 0; i < n; i++)
-			addrs[i] = d->silent[at + i].sa;
-		struct fc_error err;
-		int rc = portprobe_run(addrs, n, &po, res, NULL, &err);
-		if (rc < 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			if (!res[i].first_open)
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	pthread_t worker;
+	if (pthread_create(&worker, NULL, pp_worker, &p) != 0) {
+		d->out_of_memory = true;
+		pthread_cond_destroy(&p.cv);
+		pthread_mutex_destroy(&p.mu);
+		free(p.res);
+		return;
+	}
+	size_t emitted = 0;
+	for (;;) {
+		pthread_mutex_lock(&p.mu);
+		if (!p.done && p.finished == emitted) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 250L * 1000 * 1000;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&p.cv, &p.mu, &until);
+		}
+		size_t finished = p.finished;
+		bool done = p.done;
+		pthread_mutex_unlock(&p.mu);
+		for (; emitted < finished; emitted++) {
+			if (!p.res[emitted].first_open)
 				continue;
 			struct target_addr a;
-			if (target_addr_from_sockaddr((const struct sockaddr *)&d->silent[at + i].sa,
-						      d->silent[at + i].len, &a) < 0)
+			if (target_addr_from_sockaddr((const struct sockaddr *)&d->silent[emitted].sa,
+						      d->silent[emitted].len, &a) < 0)
 				continue;
 			d->counts.no_snmp_printers++;
 			if (d->cb && d->cb->no_snmp_printer)
-				d->cb->no_snmp_printer(a.addr, res[i].first_open, d->cb->arg);
+				d->cb->no_snmp_printer(a.addr, p.res[emitted].first_open, d->cb->arg);
 		}
+		d->counts.port_probed = emitted;
 		report_progress(d);
-		if (rc == 1)
+		if (done && emitted == finished)
 			break;
 	}
-	free(addrs);
-	free(res);
+	pthread_join(worker, NULL);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	free(p.res);
 }
 
 /* ---- public ---------------------------------------------------------------------------------- */

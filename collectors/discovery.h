@@ -2,7 +2,9 @@
  * profiles, tried in order), tell printers from other devices, poll the printers fully, and list
  * the addresses that do not answer SNMP but accept a print port (9100, 515, 631) as "printers
  * without SNMP". In memory only: the caller stores what it is handed. Addresses are generated as
- * sessions free up, so a /16 costs no more memory than a /24. */
+ * sessions free up, so a /16 costs no more memory than a /24 (the silent addresses are kept, 136
+ * bytes each, for the port probe at the end). The port probe runs on a helper thread of its own
+ * (it touches no Net-SNMP state); callbacks all come from the calling thread. */
 #ifndef FLEETCON_COLLECTORS_DISCOVERY_H
 #define FLEETCON_COLLECTORS_DISCOVERY_H
 
@@ -40,6 +42,7 @@ struct discovery_counts {
 	uint64_t not_printers;    /* answered, but not a printer (counted, not returned) */
 	uint64_t refused;         /* answered only with SNMPv3 reports to every profile */
 	uint64_t no_snmp;         /* no SNMP answer (before the port probe) */
+	uint64_t port_probed;     /* addresses without SNMP whose print ports were probed */
 	uint64_t no_snmp_printers;/* no SNMP, but a print port accepted a connection */
 	uint64_t target_errors;   /* targets that could not be iterated (a name that does not
 				     resolve) */

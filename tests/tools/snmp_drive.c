@@ -244,11 +244,12 @@ static void on_progress(const struct discovery_counts *c, void *arg)
 
 static json_t *counts_json(const struct discovery_counts *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "addresses", (json_int_t)c->addresses, "scanned", (json_int_t)c->scanned,
 			 "answered", (json_int_t)c->answered, "printers", (json_int_t)c->printers,
 			 "not_printers", (json_int_t)c->not_printers, "refused", (json_int_t)c->refused,
-			 "no_snmp", (json_int_t)c->no_snmp, "no_snmp_printers",
+			 "no_snmp", (json_int_t)c->no_snmp, "port_probed", (json_int_t)c->port_probed,
+			 "no_snmp_printers",
 			 (json_int_t)c->no_snmp_printers, "target_errors", (json_int_t)c->target_errors,
 			 "packets", (json_int_t)c->packets, "elapsed_ms", (json_int_t)c->elapsed_ms);
 }
