@@ -773,6 +773,53 @@ static void handle_mouse(struct console *c)
 		devices_mouse(c, ev.y, ev.x, (ev.bstate & BUTTON1_DOUBLE_CLICKED) != 0);
 }
 
+/* Escape sequences of keys that the terminal sends but its terminfo entry does not describe
+ * (a TERM that does not match the emulator, tmux's VT220 keys): recognised here rather than read
+ * as Esc followed by letters, which would switch screens. */
+static const struct {
+	const char *seq; /* after the ESC */
+	int key;
+} extra_keys[] = {
+	{ "[A", KEY_UP },     { "[B", KEY_DOWN },    { "[C", KEY_RIGHT },  { "[D", KEY_LEFT },
+	{ "OA", KEY_UP },     { "OB", KEY_DOWN },    { "OC", KEY_RIGHT },  { "OD", KEY_LEFT },
+	{ "[H", KEY_HOME },   { "[F", KEY_END },     { "OH", KEY_HOME },   { "OF", KEY_END },
+	{ "[1~", KEY_HOME },  { "[4~", KEY_END },    { "[7~", KEY_HOME },  { "[8~", KEY_END },
+	{ "[2~", KEY_IC },    { "[3~", KEY_DC },     { "[5~", KEY_PPAGE }, { "[6~", KEY_NPAGE },
+	{ "[Z", KEY_BTAB },   { "OP", KEY_F(1) },    { "OQ", KEY_F(2) },   { "OR", KEY_F(3) },
+	{ "OS", KEY_F(4) },   { "[11~", KEY_F(1) },  { "[12~", KEY_F(2) }, { "[13~", KEY_F(3) },
+	{ "[14~", KEY_F(4) }, { "[15~", KEY_F(5) },  { "[17~", KEY_F(6) }, { "[18~", KEY_F(7) },
+	{ "[19~", KEY_F(8) }, { "[20~", KEY_F(9) },  { "[21~", KEY_F(10) },
+};
+
+/* After an ESC that curses returned alone: when the rest of a sequence is already waiting, reads
+ * it and returns the key it stands for, or -1 for an unknown sequence (dropped whole); 0 when the
+ * ESC was a real Esc key. */
+static int read_escape_sequence(void)
+{
+	wint_t wch;
+	int rc = get_wch(&wch);
+	if (rc == ERR)
+		return 0;
+	if (rc != OK || (wch != '[' && wch != 'O')) {
+		unget_wch((wchar_t)wch);
+		return 0;
+	}
+	char seq[16];
+	size_t n = 0;
+	seq[n++] = (char)wch;
+	/* CSI: parameters and intermediates, then one final byte; SS3: one byte */
+	while (n < sizeof seq - 1 && get_wch(&wch) == OK) {
+		seq[n++] = (char)wch;
+		if (seq[0] == 'O' || (wch >= 0x40 && wch <= 0x7E))
+			break;
+	}
+	seq[n] = '\0';
+	for (size_t i = 0; i < sizeof extra_keys / sizeof extra_keys[0]; i++)
+		if (!strcmp(seq, extra_keys[i].seq))
+			return extra_keys[i].key;
+	return -1;
+}
+
 /* Reads every key waiting (until ERR). Returns true when any came. */
 static bool drain_keys(struct console *c)
 {
@@ -795,7 +842,14 @@ static bool drain_keys(struct console *c)
 			handle_key(c, (int)wch, 0);
 		} else {
 			int key = wch < 0x80 ? (int)wch : 0;
-			handle_key(c, key, (int)wch);
+			if (key == KEYS_ESC) {
+				int k = read_escape_sequence();
+				if (k < 0)
+					continue;
+				if (k > 0)
+					key = k;
+			}
+			handle_key(c, key, key == (int)wch ? (int)wch : 0);
 		}
 	}
 	return any;

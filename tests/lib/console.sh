@@ -138,11 +138,15 @@ con_exit_status() {
 	cat "$CON_DIR/exit.$CON_RUN"
 }
 
-# con_restored: the terminal is back to normal (primary screen, cursor shown, no hint bar).
+# con_restored: the terminal is back to the shell: primary screen, cursor shown, and the shell's
+# prompt on the cursor's line (a terminal without an alternate screen, like TERM=linux, keeps the
+# console's last picture above it).
 con_restored() {
 	[ "$(con_display '#{alternate_on}')" = 0 ] || return 1
 	[ "$(con_display '#{cursor_flag}')" = 1 ] || return 1
-	! con_screen | grep -qF "? help"
+	local y
+	y=$(con_display '#{cursor_y}')
+	con_screen | sed -n "$((y + 1))p" | grep -qE '^\$( |$)'
 }
 
 # con_quit: q, then the console must exit 0 and leave the terminal restored.
