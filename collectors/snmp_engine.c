@@ -196,6 +196,19 @@ void snmp_engine_limits_default(struct engine_limits *l)
 	l->rcvbuf = 1 << 20;
 }
 
+void snmp_engine_limits_from_config(const struct config *cfg, struct engine_limits *l)
+{
+	snmp_engine_limits_default(l);
+	if (cfg->poll.timeout_ms > 0)
+		l->timeout_ms = cfg->poll.timeout_ms > INT32_MAX ? INT32_MAX : (int)cfg->poll.timeout_ms;
+	if (cfg->poll.retries >= 0)
+		l->retries = cfg->poll.retries;
+	if (cfg->poll.concurrency > 0)
+		l->concurrency = cfg->poll.concurrency;
+	if (cfg->poll.per_host > 0)
+		l->per_host = cfg->poll.per_host;
+}
+
 int snmp_oid_from_text(const char *text, struct snmp_oid *o)
 {
 	int n = decode_oid_parse(text, o->id, MAX_OID_LEN);

@@ -35,6 +35,10 @@ struct engine_limits {
 /* Fills l with the defaults. */
 void snmp_engine_limits_default(struct engine_limits *l);
 
+/* Fills l from the configuration's [poll] timeout_ms, retries, concurrency and per_host (the rest
+ * at their defaults). cfg is only read. */
+void snmp_engine_limits_from_config(const struct config *cfg, struct engine_limits *l);
+
 /* Initialises Net-SNMP once per process: no MIB files loaded (numeric OIDs only), no
  * configuration files read, nothing persisted under the user's home, nothing logged to
  * stderr. Must run before any thread that uses SNMP starts; later calls do nothing. Returns 0, or

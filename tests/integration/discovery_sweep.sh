@@ -2,7 +2,8 @@
 # A discovery sweep over a range where most addresses are silent: two printers answer SNMP, one
 # address only accepts TCP 9100 ("printer without SNMP"), the rest is nothing. Checks the counts,
 # the progress events (at least every 250 ms), the dry-run estimate (exact numbers), a cancelled
-# sweep that stops soon with what it found so far, and an unresolvable host name as a target error.
+# sweep that stops soon with what it found so far, an unresolvable host name as a target error, and
+# a manual IPv6 address (when the host has an IPv6 loopback).
 # The port probe runs on a helper thread: fleetcon-test: threaded
 set -u
 cd "$(dirname "$0")/../.."
@@ -43,9 +44,18 @@ range="$net.1-$net.40:$port"
 "$DRIVE" -c public -c other -t 1000 -r 1 --cancel-after 300 discover "$net.0/24:$port" \
 	>"$out/cancel.json" || fail "cancelled discover exited $?"
 
-/usr/bin/python3 - "$out" "$net" <<'EOF'
+ipv6=none
+if snmpsim_start_v6 tests/fixtures/printers kyocera_p3150dn.snmprec; then
+	ipv6=$SNMPSIM_V6_ADDR
+	"$DRIVE" -c public -t 1000 -r 1 --no-port-probe discover "$ipv6" >"$out/ipv6.json" ||
+		fail "IPv6 discover exited $?"
+else
+	echo "note: no IPv6 loopback here, the IPv6 part is left out"
+fi
+
+/usr/bin/python3 - "$out" "$net" "$ipv6" <<'EOF'
 import json, sys
-out, net = sys.argv[1:3]
+out, net, ipv6 = sys.argv[1:4]
 failures = []
 def check(cond, msg):
     if not cond:
@@ -80,6 +90,11 @@ print("cancelled:", json.dumps(ck, sort_keys=True), "elapsed", k["elapsed_ms"], 
 check(k["cancelled"], "not cancelled")
 check(k["elapsed_ms"] < 2000, f"cancel took {k['elapsed_ms']} ms")
 check(ck["scanned"] < ck["addresses"] == 254, f"cancelled counts {ck}")
+if ipv6 != "none":
+    v6 = json.load(open(f"{out}/ipv6.json"))
+    p = v6["printers"][0] if v6["printers"] else {}
+    check(p.get("address") == "::1" and p.get("serial") == "VCF8Z04117", f"IPv6 printer {p.get('address')} {p.get('serial')}")
+    print("IPv6:", p.get("address"), p.get("port"), p.get("model"))
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
