@@ -1,18 +1,31 @@
 /* fleetcon: the entry point. Global options, then a subcommand (each lives with the module it
  * drives), the console on a terminal, or a hint to use a subcommand. */
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "collectors/commands.h"
+#include "collectors/discovery.h"
+#include "collectors/targets.h"
+#include "exports/commands.h"
+#include "model/agent.h"
 #include "model/config.h"
 #include "model/context.h"
 #include "model/error.h"
+#include "model/queue.h"
+#include "model/store.h"
 #include "model/version.h"
+#include "tui/actions.h"
+#include "tui/console.h"
+#include "uplink/commands.h"
 
 static int config_main(struct fc_context *ctx, int argc, char **argv);
+static int discover_main(struct fc_context *ctx, int argc, char **argv);
+static int poll_main(struct fc_context *ctx, int argc, char **argv);
 
 /* The subcommands that work in this build; --help lists exactly these. */
 static const struct command {
@@ -21,11 +34,19 @@ static const struct command {
 	const char *usage;
 	const char *summary;
 } commands[] = {
+	{ "discover", discover_main, "discover TARGET... [--profile NAMES] [--dry-run]",
+	  "find printers (TARGET: HOST[:PORT], A.B.C.D/N, A.B.C.D-A.B.C.E) and add them" },
+	{ "poll", poll_main, "poll [DEVICE...]", "read meters, supplies and faults now (default: every included device)" },
 	{ "devices", devices_main, "devices [--json]", "list the devices in the database" },
 	{ "show", show_main, "show DEVICE [--json] [--raw]", "one device: identity, status, meters, supplies, alerts" },
 	{ "include", include_main, "include DEVICE...", "manage and report these devices" },
 	{ "exclude", include_main, "exclude DEVICE...", "stop managing and reporting these devices" },
 	{ "range", range_main, "range add|list|remove", "the discovery ranges and manual addresses" },
+	{ "report", report_main, "report --preview [--json]", "show exactly what the next report would send" },
+	{ "upload", upload_main, "upload", "build a report and send it now, with every waiting one" },
+	{ "status", status_main, "status [--json]", "sync status; exit 1 when the last sync failed or one is overdue" },
+	{ "export", export_main, "export --format html|csv --output PATH", EXPORT_SUMMARY },
+	{ "console", console_main, "console [--readonly] [--ascii]", "the administration console (the default on a terminal)" },
 	{ "siteinfo", siteinfo_main, "siteinfo [--json]", "facts about this site and the agent's host" },
 	{ "config", config_main, "config check", "validate the configuration and print it, secrets masked" },
 };
@@ -53,6 +74,303 @@ static void usage(FILE *out)
 		"\n"
 		"Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration error.\n"
 		"See fleetcon.conf.example and docs/ for the configuration.\n");
+}
+
+/* ---- discover and poll: the agent's own handlers, without the console ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Runs jobs already submitted to a started agent until each is done, printing progress (on a
+ * terminal) and warnings to ctx->err and each job's result line to ctx->out. Ctrl-C cancels them.
+ * Returns EXIT_OK when every job succeeded. */
+static int wait_jobs(struct fc_context *ctx, struct agent *a, const int64_t *jobs, size_t n)
+{
+	size_t left = n;
+	int rc = EXIT_OK;
+	bool tty = isatty(fileno(ctx->err));
+	bool progress_shown = false;
+	bool cancel_sent = false;
+	while (left > 0) {
+		if (interrupted && !cancel_sent) {
+			for (size_t i = 0; i < n; i++)
+				agent_cancel(a, jobs[i]);
+			cancel_sent = true;
+			fprintf(ctx->err, "\n%s: cancelling...\n", ctx->argv0);
+		}
+		struct fc_msg *ev = NULL;
+		int got = fc_queue_pop(agent_events(a), &ev, 200);
+		if (got == FC_QUEUE_CLOSED)
+			break;
+		if (got != 0)
+			continue;
+		switch (ev->kind) {
+		case AGENT_EV_PROGRESS:
+			if (tty && ev->text) {
+				fprintf(ctx->err, "\r\033[K%s", ev->text);
+				progress_shown = true;
+			}
+			break;
+		case AGENT_EV_LOG:
+			if (ev->a <= AGENT_WARN && ev->text) {
+				if (progress_shown)
+					fputc('\n', ctx->err);
+				progress_shown = false;
+				fprintf(ctx->err, "%s: %s: %s\n", ctx->argv0, agent_level_name((int)ev->a), ev->text);
+			}
+			break;
+		case AGENT_EV_RESULT:
+			if (ev->text)
+				fprintf(ctx->out, "%s\n", ev->text);
+			break;
+		case AGENT_EV_JOB_DONE:
+			for (size_t i = 0; i < n; i++) {
+				if (jobs[i] != ev->id)
+					continue;
+				left--;
+				if (progress_shown)
+					fputc('\n', ctx->err);
+				progress_shown = false;
+				if (ev->a == AGENT_JOB_OK) {
+					fprintf(ctx->out, "%s\n", ev->text ? ev->text : "done");
+				} else {
+					fprintf(ctx->err, "%s: %s\n", ctx->argv0, ev->text ? ev->text : "failed");
+					rc = EXIT_FAILED;
+				}
+			}
+			break;
+		default:
+			break;
+		}
+		fc_msg_free(&ev);
+	}
+	return rc;
+}
+
+/* Starts the agent the console would host, on the configured database. */
+static struct agent *start_agent(struct fc_context *ctx, struct actions_config *ac)
+{
+	struct fc_error err = { { 0 } };
+	ac->cfg = ctx->cfg;
+	struct agent *a = actions_agent_new(ctx->cfg->database.path, ac, &err);
+	if (!a)
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+	return a;
+}
+
+static void stop_agent(struct fc_context *ctx, struct agent **a)
+{
+	struct fc_error err = { { 0 } };
+	if (agent_stop(*a, 15000, &err) < 0)
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+	agent_free(a);
+}
+
+static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids, size_t n, int64_t x)
+{
+	struct actions_config ac;
+	struct agent *a = start_agent(ctx, &ac);
+	if (!a)
+		return EXIT_FAILED;
+	int64_t *jobs = calloc(n, sizeof *jobs);
+	int rc = jobs ? EXIT_OK : EXIT_FAILED;
+	size_t submitted = 0;
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		struct fc_error err = { { 0 } };
+		if (agent_submit(a, kind, ids[i], x, 0, NULL, &jobs[i], &err) < 0) {
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			rc = EXIT_FAILED;
+		} else {
+			submitted++;
+		}
+	}
+	struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int waited = wait_jobs(ctx, a, jobs, submitted);
+	if (rc == EXIT_OK)
+		rc = waited;
+	stop_agent(ctx, &a);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(jobs);
+	return interrupted && rc == EXIT_OK ? EXIT_FAILED : rc;
+}
+
+static int poll_main(struct fc_context *ctx, int argc, char **argv)
+{
+	if (argc > 1 && argv[1][0] == '-') {
+		fprintf(ctx->err, "usage: fleetcon poll [DEVICE...]   (DEVICE: id, serial or address; "
+				  "none: every included device)\n");
+		return strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	size_t n = argc > 1 ? (size_t)argc - 1 : 1;
+	int64_t *ids = calloc(n, sizeof *ids);
+	if (!ids)
+		return EXIT_FAILED;
+	int rc = EXIT_OK;
+	if (argc > 1) {
+		/* Every device is resolved before anything is sent: a typo changes nothing. */
+		struct store *s = NULL;
+		if (context_open_store(ctx, 0, &s) < 0) {
+			free(ids);
+			return EXIT_FAILED;
+		}
+		for (int i = 1; i < argc; i++) {
+			struct fc_error err = { { 0 } };
+			int found = store_device_find(s, argv[i], &ids[i - 1], &err);
+			if (found <= 0) {
+				if (found < 0)
+					fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+				else
+					fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see "
+							  "'fleetcon devices')\n", ctx->argv0, argv[i]);
+				rc = EXIT_USAGE;
+			}
+		}
+		store_close(&s);
+	}
+	if (rc == EXIT_OK)
+		rc = submit_and_wait(ctx, AGENT_CMD_POLL, ids, n, 0);
+	free(ids);
+	return rc;
+}
+
+/* The profiles named in a comma-separated list (every configured one when list is empty), in
+ * order, into out (room for cfg->profile_count). Returns how many, or -1 after a message. */
+static int profiles_of(struct fc_context *ctx, const char *list, const struct snmp_profile **out)
+{
+	size_t k = 0;
+	if (!*list) {
+		for (size_t i = 0; i < ctx->cfg->profile_count; i++)
+			out[k++] = &ctx->cfg->profiles[i];
+		return (int)k;
+	}
+	char *copy = strdup(list), *save = NULL;
+	if (!copy)
+		return -1;
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		const struct snmp_profile *p = config_profile(ctx->cfg, name);
+		if (!p) {
+			fprintf(ctx->err, "%s: no profile \"%s\" in the configuration (add a [profile %s] section)\n",
+				ctx->argv0, name, name);
+			free(copy);
+			return -1;
+		}
+		if (k < ctx->cfg->profile_count)
+			out[k++] = p;
+	}
+	free(copy);
+	return (int)k;
+}
+
+static int discover_main(struct fc_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: fleetcon discover TARGET... [--profile NAME[,NAME...]] [--dry-run] [--force]\n"
+			    "  TARGET: HOST[:PORT], A.B.C.D/N[:PORT], A.B.C.D-A.B.C.E[:PORT] or an IPv6 address.\n"
+			    "  Each target joins the discovery list (see 'fleetcon range list') and is swept now;\n"
+			    "  printers found are added. --dry-run prints the cost and sends nothing.\n";
+	const char *profile_list = "";
+	bool dry_run = false, force = false;
+	int opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "p:nfh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p': profile_list = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'f': force = true; break;
+		case 'h': fputs(usage, ctx->out); return EXIT_OK;
+		default: fputs(usage, ctx->err); return EXIT_USAGE;
+		}
+	}
+	size_t n = (size_t)(argc - optind);
+	if (n == 0) {
+		fputs(usage, ctx->err);
+		return EXIT_USAGE;
+	}
+	struct target *targets = calloc(n, sizeof *targets);
+	const struct snmp_profile **profiles = calloc(ctx->cfg->profile_count, sizeof *profiles);
+	struct discovery_target *dt = calloc(n, sizeof *dt);
+	int64_t *ranges = calloc(n, sizeof *ranges);
+	int rc = targets && profiles && dt && ranges ? EXIT_OK : EXIT_FAILED;
+	int np = rc == EXIT_OK ? profiles_of(ctx, profile_list, profiles) : -1;
+	if (np <= 0)
+		rc = EXIT_USAGE;
+	/* Every target is checked before anything is sent or saved. */
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		struct fc_error err = { { 0 } };
+		if (target_parse(argv[optind + (int)i], (uint16_t)ctx->cfg->poll.port, force, &targets[i], &err) < 0) {
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			rc = EXIT_USAGE;
+		} else if (targets[i].note[0]) {
+			fprintf(ctx->err, "%s: note: %s\n", ctx->argv0, targets[i].note);
+		}
+		dt[i] = (struct discovery_target){ &targets[i], profiles, (size_t)np };
+	}
+	if (rc == EXIT_OK && dry_run) {
+		struct engine_limits l;
+		snmp_engine_limits_default(&l);
+		l.concurrency = ctx->cfg->poll.concurrency;
+		l.per_host = ctx->cfg->poll.per_host;
+		l.timeout_ms = (int)ctx->cfg->poll.timeout_ms;
+		l.retries = ctx->cfg->poll.retries;
+		struct discovery_options o = { .port_probe = true };
+		struct discovery_estimate est;
+		struct fc_error err = { { 0 } };
+		if (discovery_estimate(dt, n, &l, &o, &est, &err) < 0) {
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			rc = EXIT_FAILED;
+		} else {
+			fprintf(ctx->out,
+				"%" PRIu64 " addresses, %" PRIu64 " to %" PRIu64 " SNMP packets, at worst %.0f s "
+				"(%u addresses at once, %d profile%s); nothing was sent\n",
+				est.addresses, est.packets_min, est.packets_max, est.seconds_max, est.parallel, np,
+				np == 1 ? "" : "s");
+		}
+	} else if (rc == EXIT_OK) {
+		struct store *s = NULL;
+		if (context_open_store(ctx, 0, &s) < 0) {
+			rc = EXIT_FAILED;
+		} else {
+			struct range *known = NULL;
+			size_t nknown = 0;
+			struct fc_error err = { { 0 } };
+			if (store_ranges_list(s, &known, &nknown, &err) < 0)
+				rc = EXIT_FAILED;
+			for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+				for (size_t j = 0; j < nknown && !ranges[i]; j++)
+					if (strcmp(known[j].target, targets[i].text) == 0)
+						ranges[i] = known[j].id;
+				bool manual = targets[i].kind == TARGET_IPV4 || targets[i].kind == TARGET_IPV6 ||
+					      targets[i].kind == TARGET_NAME;
+				if (!ranges[i] && store_range_add(s, targets[i].text, profile_list, 0, manual, &ranges[i], &err) < 0)
+					rc = EXIT_FAILED;
+			}
+			if (rc != EXIT_OK)
+				fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			range_array_free(&known, nknown);
+			store_close(&s);
+		}
+		if (rc == EXIT_OK)
+			rc = submit_and_wait(ctx, AGENT_CMD_DISCOVER, ranges, n, 0);
+	}
+	free(targets);
+	free(profiles);
+	free(dt);
+	free(ranges);
+	return rc;
 }
 
 static int config_main(struct fc_context *ctx, int argc, char **argv)
@@ -104,13 +422,18 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (optind >= argc) {
-		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-			fprintf(stderr, "fleetcon: the console is not part of this build yet; use a command:\n\n");
-		else
-			fprintf(stderr, "fleetcon: no terminal, so no console; use a command:\n\n");
+	/* No command: the console on a terminal, a hint otherwise. */
+	static char console_arg[] = "console";
+	char *console_argv[] = { console_arg, NULL };
+	if (optind >= argc && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "fleetcon: no terminal, so no console; use a command:\n\n");
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		argv = console_argv;
+		argc = 1;
+		optind = 0;
 	}
 
 	const char *name = argv[optind];
