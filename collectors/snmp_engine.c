@@ -258,9 +258,15 @@ int snmp_engine_global_init(struct fc_error *err)
 {
 	if (global_init_done)
 		return 0;
-	/* No MIB files: every OID here is numeric. MIBS="" keeps init_snmp from loading modules. */
+	/* No MIB files: every OID here is numeric. MIBS="" keeps init_snmp from loading modules, an
+	 * empty MIB path from even indexing the MIB folders. */
 	if (setenv("MIBS", "", 1) != 0)
 		return fc_error_set(err, "cannot set MIBS for Net-SNMP: %s", strerror(errno));
+	netsnmp_set_mib_directory("");
+	/* Nothing persisted, anywhere: Net-SNMP's TLS code would otherwise create
+	 * /var/lib/snmp/cert_indexes when run as root. /dev/null is never a folder, so nothing can
+	 * be made under it. */
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, "/dev/null");
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
