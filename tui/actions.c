@@ -79,7 +79,7 @@ struct saver {
 	size_t n, cap;
 	int64_t last_flush_ms;
 	size_t saved, failed;
-	char error[512];         /* the first store error */
+	char error[sizeof ((struct fc_error *)0)->msg]; /* the first store error */
 };
 
 static void pending_clear(struct pending *p)

@@ -887,15 +887,18 @@ static int run(struct console *c)
 			console_log(c, AGENT_ERROR, "poll: %s", strerror(errno));
 			return -1;
 		}
-		/* SIGWINCH interrupts poll(); curses then has KEY_RESIZE for get_wch */
-		drain_keys(c);
 		if (pfd[2].revents & POLLIN) {
 			int sig = term_signals();
 			if (sig & TERM_SIG_QUIT)
 				c->quit = true;
-			if (sig & TERM_SIG_REPAINT)
+			if (sig & TERM_SIG_SUSPEND)
+				term_suspend();
+			if (sig & TERM_SIG_RESIZE)
+				term_resize();
+			if (sig & (TERM_SIG_REPAINT | TERM_SIG_SUSPEND | TERM_SIG_RESIZE))
 				c->need_clear = true;
 		}
+		drain_keys(c);
 		drain_events(c);
 		if (clock_mono_ms() - last_tick >= 1000)
 			last_tick = clock_mono_ms();
@@ -918,6 +921,9 @@ static void console_free(struct console *c)
 	}
 	free(c->site_text);
 	free(c->pending_ids);
+	if (c->sync_loaded)
+		sync_status_clear(&c->sync_st);
+	outbox_array_free(&c->outbox, c->n_outbox);
 }
 
 static void usage(FILE *out)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tui/ui.h"
@@ -20,7 +21,8 @@ static struct {
 	bool registered;      /* atexit done */
 	SCREEN *screen;
 	int saved_stderr;     /* the real stderr while redirected, else -1 */
-	int capture_fd;       /* the file stderr goes to (already unlinked) */
+	int capture_fd;       /* the file stderr goes to */
+	char capture_path[4096];
 	int sig_pipe[2];
 	unsigned attrs[RL_COUNT];
 	bool color;
@@ -58,6 +60,9 @@ static void replay_stderr(void)
 	}
 	close(T.capture_fd);
 	T.capture_fd = -1;
+	if (T.capture_path[0])
+		unlink(T.capture_path);
+	T.capture_path[0] = '\0';
 }
 
 void term_stop(void)
@@ -74,10 +79,12 @@ void term_stop(void)
 	replay_stderr();
 }
 
+/* Every signal the console handles only wakes the main loop, which does the work (curses is not
+ * async-signal-safe; ncurses' own SIGTSTP and SIGWINCH handlers are not used for that reason). */
 static void on_stop_signal(int sig)
 {
 	int saved = errno;
-	char b = sig == SIGCONT ? 'c' : 'q';
+	char b = sig == SIGCONT ? 'c' : sig == SIGTSTP ? 'z' : sig == SIGWINCH ? 'w' : 'q';
 	if (T.sig_pipe[1] >= 0 && write(T.sig_pipe[1], &b, 1) < 0) {
 		/* the pipe is full: a wake-up is already waiting */
 	}
@@ -111,20 +118,51 @@ int term_signals(void)
 	ssize_t n;
 	while ((n = read(T.sig_pipe[0], buf, sizeof buf)) > 0)
 		for (ssize_t i = 0; i < n; i++)
-			what |= buf[i] == 'c' ? TERM_SIG_REPAINT : TERM_SIG_QUIT;
+			what |= buf[i] == 'c' ? TERM_SIG_REPAINT : buf[i] == 'z' ? TERM_SIG_SUSPEND
+							   : buf[i] == 'w' ? TERM_SIG_RESIZE : TERM_SIG_QUIT;
 	return what;
+}
+
+void term_suspend(void)
+{
+	if (!T.active)
+		return;
+	def_prog_mode();
+	endwin();
+	/* stop for real: the default action, then our handler again once continued */
+	struct sigaction dfl, ours;
+	memset(&dfl, 0, sizeof dfl);
+	sigemptyset(&dfl.sa_mask);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGTSTP, &dfl, &ours);
+	raise(SIGTSTP);
+	sigaction(SIGTSTP, &ours, NULL);
+	reset_prog_mode();
+	term_resize();
+}
+
+void term_resize(void)
+{
+	if (!T.active)
+		return;
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	clearok(stdscr, TRUE);
 }
 
 static int redirect_stderr(struct fc_error *err)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
-	snprintf(path, sizeof path, "%s/fleetcon-console.XXXXXX", dir && *dir ? dir : "/tmp");
+	snprintf(path, sizeof path, "%s/fleetcon-stderr.XXXXXX", dir && *dir ? dir : "/tmp");
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return fc_error_set(err, "cannot make a file for stderr in %s: %s", dir && *dir ? dir : "/tmp",
 				    strerror(errno));
-	unlink(path); /* nobody else needs to find it; it goes with the last descriptor */
+	/* kept under its name until term_stop: a process that dies without returning (a sanitizer's
+	 * report, a kill -9) leaves what it wrote where it can be read */
+	snprintf(T.capture_path, sizeof T.capture_path, "%s", path);
 	fflush(stderr);
 	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (saved < 0 || dup2(fd, STDERR_FILENO) < 0) {
@@ -132,6 +170,8 @@ static int redirect_stderr(struct fc_error *err)
 		if (saved >= 0)
 			close(saved);
 		close(fd);
+		unlink(path);
+		T.capture_path[0] = '\0';
 		return fc_error_set(err, "cannot redirect stderr: %s", strerror(e));
 	}
 	T.saved_stderr = saved;
@@ -150,6 +190,8 @@ static void set_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCONT, &sa, NULL);
+	sigaction(SIGTSTP, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
 	sa.sa_handler = on_fatal_signal;
 	sa.sa_flags = SA_RESETHAND;
 	const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT };

@@ -232,11 +232,19 @@ int term_start(struct console *c, const struct term_options *o, struct fc_error 
  * stderr. Safe to call twice. */
 void term_stop(void);
 
-/* A signal asked the console to stop (SIGINT, SIGTERM, SIGHUP), or to repaint (SIGCONT). The
- * descriptor is readable then; term_signals() reads it and says what came. */
+/* A signal asked the console to stop (SIGINT, SIGTERM, SIGHUP), to repaint (SIGCONT), to suspend
+ * (SIGTSTP) or to take a new size (SIGWINCH). The descriptor is readable then; term_signals()
+ * reads it and says what came. */
 int term_signal_fd(void);
-enum { TERM_SIG_QUIT = 1, TERM_SIG_REPAINT = 2 };
+enum { TERM_SIG_QUIT = 1, TERM_SIG_REPAINT = 2, TERM_SIG_SUSPEND = 4, TERM_SIG_RESIZE = 8 };
 int term_signals(void);
+
+/* Ctrl-Z: gives the terminal back and stops the process; returns once it is continued (fg), with
+ * the terminal taken again. */
+void term_suspend(void);
+
+/* The terminal's size changed (SIGWINCH): curses takes the new size. */
+void term_resize(void);
 
 /* The attributes of a role in the theme chosen at start. */
 unsigned term_attr(const struct console *c, enum role r);
