@@ -1,7 +1,8 @@
 /* Unit tests for collectors/snmp_engine against real peers on loopback: a UDP socket that never
  * answers (timeouts, retries, limits, budgets, cancel, the feeder, the bound on open sockets, an
- * SNMPv3 engine discovery that gets no answer) and tests/lib/badagent.py (answers, SNMPv1 errors,
- * walks that do not increase or never end). Nothing may be printed by the library. */
+ * SNMPv3 engine discovery that gets no answer), tests/lib/badagent.py (answers, SNMPv1 errors,
+ * walks that do not increase or never end) and a small agent built on Net-SNMP's own server API
+ * that mishandles GETBULK (the fallback to GETNEXT). Nothing may be printed by the library. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -108,6 +110,123 @@ static void agent_stop(struct agent *a)
 	kill(a->pid, SIGTERM);
 	waitpid(a->pid, NULL, 0);
 	test_tmpdir_remove(&a->dir);
+}
+
+/* An agent in a child process, on Net-SNMP's server API: sysDescr and a table of two columns of
+ * five rows; GET and GETNEXT are answered, GETBULK is refused with genErr (BULK_ERROR) or
+ * dropped (BULK_SILENT), as some printers do. */
+enum bulk_mode { BULK_ERROR, BULK_SILENT };
+
+static const char *const nb_oids[] = {
+	"1.3.6.1.2.1.1.1.0",
+	"1.3.6.1.2.1.43.11.1.1.6.1.1", "1.3.6.1.2.1.43.11.1.1.6.1.2", "1.3.6.1.2.1.43.11.1.1.6.1.3",
+	"1.3.6.1.2.1.43.11.1.1.6.1.4", "1.3.6.1.2.1.43.11.1.1.6.1.5",
+	"1.3.6.1.2.1.43.11.1.1.9.1.1", "1.3.6.1.2.1.43.11.1.1.9.1.2", "1.3.6.1.2.1.43.11.1.1.9.1.3",
+	"1.3.6.1.2.1.43.11.1.1.9.1.4", "1.3.6.1.2.1.43.11.1.1.9.1.5",
+};
+#define NB_N (sizeof nb_oids / sizeof nb_oids[0])
+
+static void nb_set_value(netsnmp_variable_list *v, size_t i)
+{
+	struct snmp_oid o;
+	snmp_oid_from_text(nb_oids[i], &o);
+	snmp_set_var_objid(v, o.id, o.len);
+	if (i == 0) {
+		snmp_set_var_typed_value(v, ASN_OCTET_STR, "no-bulk agent", 13);
+	} else if (i <= 5) {
+		char s[16];
+		int n = snprintf(s, sizeof s, "Supply %zu", i);
+		snmp_set_var_typed_value(v, ASN_OCTET_STR, s, (size_t)n);
+	} else {
+		long level = (long)(i - 5) * 10;
+		snmp_set_var_typed_value(v, ASN_INTEGER, &level, sizeof level);
+	}
+}
+
+static int nb_serve(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+	(void)reqid;
+	enum bulk_mode mode = (enum bulk_mode)(intptr_t)magic;
+	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE)
+		return 1;
+	if (pdu->command == SNMP_MSG_GETBULK && mode == BULK_SILENT)
+		return 1;
+	netsnmp_pdu *r = snmp_clone_pdu(pdu);
+	r->command = SNMP_MSG_RESPONSE;
+	r->errstat = 0;
+	r->errindex = 0;
+	if (pdu->command == SNMP_MSG_GETBULK) {
+		r->errstat = SNMP_ERR_GENERR;
+		r->errindex = 1;
+	} else {
+		for (netsnmp_variable_list *v = r->variables; v; v = v->next_variable) {
+			size_t found = NB_N;
+			for (size_t i = 0; i < NB_N && found == NB_N; i++) {
+				struct snmp_oid o;
+				snmp_oid_from_text(nb_oids[i], &o);
+				int c = snmp_oid_compare(o.id, o.len, v->name, v->name_length);
+				if (pdu->command == SNMP_MSG_GET ? c == 0 : c > 0)
+					found = i;
+			}
+			if (found < NB_N)
+				nb_set_value(v, found);
+			else
+				snmp_set_var_typed_value(v, pdu->command == SNMP_MSG_GET ?
+							 SNMP_NOSUCHINSTANCE : SNMP_ENDOFMIBVIEW, NULL, 0);
+		}
+	}
+	if (!snmp_send(s, r))
+		snmp_free_pdu(r);
+	return 1;
+}
+
+struct nobulk {
+	pid_t pid;
+	int port;
+};
+
+static struct nobulk nobulk_start(enum bulk_mode mode)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct nobulk a;
+	a.pid = fork();
+	assert_true(a.pid >= 0);
+	if (a.pid == 0) {
+		close(p[0]);
+		netsnmp_transport *t = netsnmp_transport_open_server("snmp", "udp:127.0.0.1:0");
+		netsnmp_session sess;
+		snmp_sess_init(&sess);
+		sess.version = SNMP_VERSION_2c;
+		sess.callback = nb_serve;
+		sess.callback_magic = (void *)(intptr_t)mode;
+		struct sockaddr_in sa;
+		socklen_t l = sizeof sa;
+		if (!t || !snmp_add(&sess, t, NULL, NULL) ||
+		    getsockname(t->sock, (struct sockaddr *)&sa, &l) != 0)
+			_exit(1);
+		int port = ntohs(sa.sin_port);
+		if (write(p[1], &port, sizeof port) != sizeof port)
+			_exit(1);
+		close(p[1]);
+		for (;;) {
+			fd_set fds;
+			FD_ZERO(&fds);
+			FD_SET(t->sock, &fds);
+			if (select(t->sock + 1, &fds, NULL, NULL, NULL) > 0)
+				snmp_read(&fds);
+		}
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &a.port, sizeof a.port), (ssize_t)sizeof a.port);
+	close(p[0]);
+	return a;
+}
+
+static void nobulk_stop(struct nobulk *a)
+{
+	kill(a->pid, SIGTERM);
+	waitpid(a->pid, NULL, 0);
 }
 
 /* ---- helpers --------------------------------------------------------------------------------- */
@@ -577,6 +696,93 @@ static void test_walk_endless_is_bounded(void **state)
 	agent_stop(&a);
 }
 
+/* A job that asks one GET, then walks the two table columns. */
+struct bulk_job {
+	struct walked w;
+	bool get_first;
+	bool no_bulk_after;
+};
+
+static void bulk_walk(struct snmp_job *job, const struct snmp_reply *r, void *arg)
+{
+	(void)r;
+	struct bulk_job *b = arg;
+	struct snmp_oid cols[2];
+	snmp_oid_from_text("1.3.6.1.2.1.43.11.1.1.6", &cols[0]);
+	snmp_oid_from_text("1.3.6.1.2.1.43.11.1.1.9", &cols[1]);
+	assert_int_equal(snmp_job_walk(job, cols, 2, NULL, on_vb, on_walk_done, &b->w), 0);
+}
+
+static void bulk_start(struct snmp_job *job, void *arg)
+{
+	struct bulk_job *b = arg;
+	if (!b->get_first) {
+		bulk_walk(job, NULL, b);
+		return;
+	}
+	struct snmp_oid o;
+	snmp_oid_from_text("1.3.6.1.2.1.1.1.0", &o);
+	assert_int_equal(snmp_job_get(job, &o, 1, bulk_walk, b), 0);
+}
+
+static void bulk_done(struct snmp_job *job, void *arg)
+{
+	((struct bulk_job *)arg)->no_bulk_after = snmp_job_no_bulk(job);
+}
+
+static const struct snmp_job_ops bulk_ops = { bulk_start, bulk_done };
+
+static void test_getbulk_refused(void **state)
+{
+	(void)state;
+	struct nobulk a = nobulk_start(BULK_ERROR);
+	struct snmp_engine *e = engine(16, 2, 500, 1, 0);
+	struct snmp_profile p = v2c();
+	struct bulk_job b = { .get_first = false };
+	assert_non_null(snmp_engine_add_job(e, "127.0.0.1", a.port, &p, 5000, &bulk_ops, &b, NULL));
+	run(e, NULL, NULL, NULL, 250);
+	/* genErr to GETBULK: the walk goes on with GETNEXT, one row a request. */
+	assert_int_equal(b.w.res.status, SNMP_OK);
+	assert_int_equal(b.w.vbs, 10);
+	assert_int_equal(b.w.res.requests, 1 + 6);
+	assert_true(b.no_bulk_after);
+	/* The engine remembers the host: the next job walks with GETNEXT from the start. */
+	struct bulk_job again = { .get_first = false };
+	assert_non_null(snmp_engine_add_job(e, "127.0.0.1", a.port, &p, 5000, &bulk_ops, &again, NULL));
+	run(e, NULL, NULL, NULL, 250);
+	assert_int_equal(again.w.vbs, 10);
+	assert_int_equal(again.w.res.requests, 6);
+	snmp_engine_free(&e);
+	nobulk_stop(&a);
+}
+
+static void test_getbulk_dropped(void **state)
+{
+	(void)state;
+	struct nobulk a = nobulk_start(BULK_SILENT);
+	struct snmp_engine *e = engine(16, 2, 200, 0, 0);
+	struct snmp_profile p = v2c();
+	/* The host answered a GET, then drops GETBULK: after the timeout the walk moves to GETNEXT. */
+	struct bulk_job b = { .get_first = true };
+	assert_non_null(snmp_engine_add_job(e, "127.0.0.1", a.port, &p, 5000, &bulk_ops, &b, NULL));
+	int64_t t0 = clock_mono_ms();
+	run(e, NULL, NULL, NULL, 250);
+	assert_true(clock_mono_ms() - t0 >= 190);
+	assert_int_equal(b.w.res.status, SNMP_OK);
+	assert_int_equal(b.w.vbs, 10);
+	assert_true(b.no_bulk_after);
+	snmp_engine_free(&e);
+	/* A host that never answered anything: a timeout is a timeout, not a reason to switch. */
+	e = engine(16, 2, 200, 0, 0);
+	struct bulk_job c = { .get_first = false };
+	assert_non_null(snmp_engine_add_job(e, "127.0.0.1", a.port, &p, 5000, &bulk_ops, &c, NULL));
+	run(e, NULL, NULL, NULL, 250);
+	assert_int_equal(c.w.res.status, SNMP_TIMEOUT);
+	assert_false(c.no_bulk_after);
+	snmp_engine_free(&e);
+	nobulk_stop(&a);
+}
+
 static void test_nothing_printed(void **state)
 {
 	(void)state;
@@ -628,6 +834,8 @@ int main(void)
 		cmocka_unit_test(test_answers_and_v1_errors),
 		cmocka_unit_test(test_walk_not_increasing),
 		cmocka_unit_test(test_walk_endless_is_bounded),
+		cmocka_unit_test(test_getbulk_refused),
+		cmocka_unit_test(test_getbulk_dropped),
 		cmocka_unit_test(test_nothing_printed),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
