@@ -91,21 +91,22 @@ static int number_from_text(const unsigned char *s, size_t len, int64_t *out)
 	return 0;
 }
 
+/* The types whose value is in snmp_value.integer. */
+static bool is_number(int type)
+{
+	return type == SNMPV_INTEGER || type == SNMPV_COUNTER32 || type == SNMPV_GAUGE32 ||
+	       type == SNMPV_TIMETICKS || type == SNMPV_COUNTER64;
+}
+
 int decode_int(const struct snmp_value *v, int64_t *out)
 {
-	switch (v->type) {
-	case SNMPV_INTEGER:
-	case SNMPV_COUNTER32:
-	case SNMPV_GAUGE32:
-	case SNMPV_TIMETICKS:
-	case SNMPV_COUNTER64:
+	if (is_number(v->type)) {
 		*out = v->integer;
 		return 0;
-	case SNMPV_OCTETS:
-		return number_from_text(v->bytes, v->len, out);
-	default:
-		return -1;
 	}
+	if (v->type == SNMPV_OCTETS)
+		return number_from_text(v->bytes, v->len, out);
+	return -1;
 }
 
 int decode_counter(const struct snmp_value *v, int64_t *out)
@@ -310,14 +311,11 @@ static char *hex_text(const unsigned char *b, size_t len)
 char *decode_printable(const struct snmp_value *v)
 {
 	char buf[640];
-	switch (v->type) {
-	case SNMPV_INTEGER:
-	case SNMPV_COUNTER32:
-	case SNMPV_GAUGE32:
-	case SNMPV_TIMETICKS:
-	case SNMPV_COUNTER64:
+	if (is_number(v->type)) {
 		snprintf(buf, sizeof buf, "%" PRId64, v->integer);
 		return strdup(buf);
+	}
+	switch (v->type) {
 	case SNMPV_OCTETS:
 	case SNMPV_OPAQUE:
 		if (looks_binary(v->bytes, v->len))

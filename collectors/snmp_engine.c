@@ -896,6 +896,13 @@ static int cred_protocols(const struct snmp_profile *c, const struct proto **aut
 	return 0;
 }
 
+/* Ku from a password with the authentication hash (RFC 3414 key derivation). */
+static int derive_key(const struct proto *hash, const char *password, u_char *key, size_t *len)
+{
+	return generate_Ku(hash->id, (u_int)hash->len, (const u_char *)password, strlen(password), key,
+			   len) == SNMPERR_SUCCESS ? 0 : -1;
+}
+
 static int job_open(struct snmp_job *j, char *why, size_t why_len)
 {
 	struct snmp_engine *e = j->e;
@@ -939,9 +946,8 @@ static int job_open(struct snmp_job *j, char *why, size_t why_len)
 			s.securityAuthProto = auth->id;
 			s.securityAuthProtoLen = auth->len;
 			s.securityAuthKeyLen = USM_AUTH_KU_LEN;
-			if (generate_Ku(auth->id, (u_int)auth->len, (const u_char *)c->auth_password,
-					strlen(c->auth_password), s.securityAuthKey,
-					&s.securityAuthKeyLen) != SNMPERR_SUCCESS) {
+			if (derive_key(auth, c->auth_password, s.securityAuthKey,
+				       &s.securityAuthKeyLen) < 0) {
 				snprintf(why, why_len, "profile %s: cannot derive the authentication key",
 					 c->name);
 				return -1;
@@ -951,11 +957,10 @@ static int job_open(struct snmp_job *j, char *why, size_t why_len)
 			s.securityPrivProto = priv->id;
 			s.securityPrivProtoLen = priv->len;
 			s.securityPrivKeyLen = USM_PRIV_KU_LEN;
-			if (generate_Ku(auth->id, (u_int)auth->len, (const u_char *)c->priv_password,
-					strlen(c->priv_password), s.securityPrivKey,
-					&s.securityPrivKeyLen) != SNMPERR_SUCCESS) {
-				snprintf(why, why_len, "profile %s: cannot derive the privacy key",
-					 c->name);
+			/* USM derives the privacy key with the authentication hash too. */
+			if (derive_key(auth, c->priv_password, s.securityPrivKey,
+				       &s.securityPrivKeyLen) < 0) {
+				snprintf(why, why_len, "profile %s: cannot derive the privacy key", c->name);
 				return -1;
 			}
 		}
