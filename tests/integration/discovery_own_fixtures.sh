@@ -35,6 +35,8 @@ descr=$(snmpget -v2c -c public -Oqv "$xerox" 1.3.6.1.2.1.1.1.0 | tr -d '"')
 	--prev-descr "$descr" poll "$xerox" >"$out/same.json" || { echo "FAIL: poll exited $?"; exit 1; }
 "$DRIVE" -c public -t 1000 -r 1 --prev-alerts 16 poll "$xerox" >"$out/moved.json" ||
 	{ echo "FAIL: poll exited $?"; exit 1; }
+# SNMPv1: no GETBULK, noSuchName for what is missing; the same device comes out.
+"$DRIVE" -v 1 -c public -t 1000 -r 1 poll "$xerox" >"$out/v1.json" || { echo "FAIL: v1 poll exited $?"; exit 1; }
 
 /usr/bin/python3 - "$out" <<'EOF'
 import json, sys
@@ -158,6 +160,11 @@ check(moved["alerts_read"] and len(moved["alerts"]) == 4, "moved prtAlertAllEven
 check(same["meters"]["black"] == 125617, "vendor counters read with the hint")
 check(same["packets"] < moved["packets"], f"hints save packets: {same['packets']} vs {moved['packets']}")
 print(f"xerox: {same['packets']} packets with the last poll's hints, {moved['packets']} without")
+v1 = json.load(open(f"{out}/v1.json"))["devices"][0]
+check(v1["complete"] and v1["serial"] == "3363419873", f"v1: {v1['poll_error']} {v1['serial']}")
+check((v1["meters"]["total"], v1["meters"]["black"], v1["meters"]["color"]) == (187422, 125617, 61805), f"v1 meters {v1['meters']}")
+check(len(v1["supplies"]) == 8 and len(v1["alerts"]) == 4 and len(v1["trays"]) == 5, "v1 tables")
+print(f"xerox over SNMPv1: {v1['packets']} packets")
 
 for f in failures:
     print("FAIL:", f)
