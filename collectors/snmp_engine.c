@@ -1344,7 +1344,8 @@ int snmp_engine_run(struct snmp_engine *e, const atomic_bool *cancel,
 
 	for (;;) {
 		int64_t now = clock_mono_ms();
-		if (!cancelled && cancel && atomic_load(cancel)) {
+		if (cancelled || (cancel && atomic_load(cancel))) {
+			/* Again on every turn: a done callback may have added a job since. */
 			cancelled = true;
 			e->feeder_done = true;
 			abort_all(e, "cancelled");
