@@ -483,12 +483,16 @@ int outbox_record_state(struct store *s, const struct config *cfg, int64_t now, 
 			struct fc_error *err)
 {
 	struct outbox_summary sum;
-	if (outbox_summarize(s, cfg, now, &sum, err) < 0)
+	int64_t since;
+	if (outbox_summarize(s, cfg, now, &sum, err) < 0 || outbox_setting_time(s, OUTBOX_KEY_NEAR_SINCE, &since, err) < 0)
 		return -1;
-	if (sum.near_bound ? set_time_once(s, OUTBOX_KEY_NEAR_BOUND, now, err) < 0
-			   : set_time(s, OUTBOX_KEY_NEAR_BOUND, 0, err) < 0)
+	if (since && !sum.near_bound)
+		sum.near_bound = sum.size_percent >= OUTBOX_CLEAR_PERCENT || sum.age_percent >= OUTBOX_CLEAR_PERCENT;
+	if (sum.near_bound ? set_time_once(s, OUTBOX_KEY_NEAR_SINCE, now, err) < 0
+			   : set_time(s, OUTBOX_KEY_NEAR_SINCE, 0, err) < 0)
 		return -1;
-	if (store_setting_set(s, OUTBOX_KEY_STATE, sum.state, err) < 0)
+	if (store_setting_set(s, OUTBOX_KEY_NEAR_BOUND, sum.near_bound ? sum.state : "0", err) < 0 ||
+	    store_setting_set(s, OUTBOX_KEY_STATE, sum.state, err) < 0)
 		return -1;
 	if (out)
 		*out = sum;

@@ -24,11 +24,16 @@
 #define OUTBOX_KEY_FAILING_SINCE "uplink.failing_since"             /* first failed attempt since the last 2xx */
 #define OUTBOX_KEY_AUTH_FAILED "uplink.auth_failed"                 /* a 401/403 not yet followed by a 2xx */
 #define OUTBOX_KEY_AUTH_FAILED_REASON "uplink.auth_failed_reason"   /* its message (one line) */
-#define OUTBOX_KEY_NEAR_BOUND "uplink.outbox_near_bound"            /* since when the outbox is near a bound */
+#define OUTBOX_KEY_NEAR_SINCE "uplink.outbox_near_since"           /* since when the outbox is near a bound */
 #define OUTBOX_KEY_STATE "uplink.outbox_state"                      /* one line: reports, size, oldest */
+/* The verdict the e-mail alerts read (docs/alerts.md): the state line in words while the outbox
+ * is near its bounds, "0" when it is not. */
+#define OUTBOX_KEY_NEAR_BOUND "outbox.near_bound"
 
-/* The outbox is "near its bound" from this share of max_size or max_age on. */
+/* The outbox is "near its bound" from this share of max_size or max_age on, and stays so until
+ * both are under OUTBOX_CLEAR_PERCENT (so that a level going 79, 80, 79 % is not news each time). */
 #define OUTBOX_NEAR_PERCENT 80
+#define OUTBOX_CLEAR_PERCENT 70
 
 /* Stages of a sync, in order, as reported to a progress callback. build/compress/queued come from
  * sync_run(); the others from the delivery of each entry. */
@@ -125,7 +130,8 @@ struct outbox_summary {
 	int64_t oldest;       /* created_at of the oldest entry, 0 when empty */
 	int size_percent;     /* of [outbox] max_size */
 	int age_percent;      /* of [outbox] max_age */
-	bool near_bound;      /* either is at OUTBOX_NEAR_PERCENT or more */
+	bool near_bound;      /* either is at OUTBOX_NEAR_PERCENT or more (outbox_summarize), or the
+				 recorded verdict (outbox_record_state) */
 	char state[256];      /* "3 reports, 1.2 MB of 256 MB (0 %), oldest 2 days of 30 (6 %)" */
 };
 
@@ -133,8 +139,10 @@ struct outbox_summary {
 int outbox_summarize(struct store *s, const struct config *cfg, int64_t now, struct outbox_summary *sum,
 		     struct fc_error *err);
 
-/* Summarizes the outbox and records the near-bound state: OUTBOX_KEY_NEAR_BOUND keeps the time it
- * first became near (0 when it is not), OUTBOX_KEY_STATE the summary line. *sum may be NULL. */
+/* Summarizes the outbox and records the near-bound state (with the hysteresis above):
+ * OUTBOX_KEY_NEAR_BOUND the verdict, OUTBOX_KEY_NEAR_SINCE the time it first became near (0 when
+ * it is not), OUTBOX_KEY_STATE the summary line. *sum (may be NULL) gets the summary, with
+ * near_bound the recorded verdict. */
 int outbox_record_state(struct store *s, const struct config *cfg, int64_t now, struct outbox_summary *sum,
 			struct fc_error *err);
 

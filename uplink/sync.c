@@ -232,10 +232,13 @@ int sync_status_read(struct store *s, const struct config *cfg, int64_t now, str
 	    outbox_setting_time(s, OUTBOX_KEY_LAST_SUCCESS, &st->last_success, err) < 0 ||
 	    outbox_setting_time(s, OUTBOX_KEY_FAILING_SINCE, &st->failing_since, err) < 0 ||
 	    outbox_setting_time(s, OUTBOX_KEY_AUTH_FAILED, &st->auth_failed, err) < 0 ||
-	    outbox_setting_time(s, OUTBOX_KEY_NEAR_BOUND, &st->outbox_near_since, err) < 0 ||
+	    outbox_setting_time(s, OUTBOX_KEY_NEAR_SINCE, &st->outbox_near_since, err) < 0 ||
 	    outbox_summarize(s, cfg, now, &st->outbox, err) < 0)
 		goto fail;
 	st->last_data = counts.last_data;
+	/* The recorded verdict, with its hysteresis, is what the e-mail alerts went by. */
+	if (st->outbox_near_since)
+		st->outbox.near_bound = true;
 	if ((got = store_setting_get(s, OUTBOX_KEY_LAST_CONTACT_STATUS, status, sizeof status, err)) < 0)
 		goto fail;
 	st->last_contact_status = got ? atoi(status) : 0;

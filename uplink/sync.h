@@ -69,7 +69,7 @@ struct sync_status {
 	int64_t auth_failed;      /* a 401/403 not yet followed by a success, 0 = none */
 	char auth_failed_reason[512];
 	int64_t outbox_near_since; /* 0 = not near its bounds */
-	struct outbox_summary outbox;
+	struct outbox_summary outbox; /* near_bound: as recorded by the last sync, or by the rule now */
 
 	const struct sync_record *last; /* the newest sync attempt (not a drop), or NULL; points
 					   into history */

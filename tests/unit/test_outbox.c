@@ -211,23 +211,34 @@ static void test_bound_by_age(void **state)
 	sync_array_free(&syncs, n);
 
 	/* Near the bound, since now; the line the admin sees says why. */
-	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_BOUND), now);
+	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_SINCE), now);
 	char state_line[256];
 	assert_int_equal(store_setting_get(f->s, OUTBOX_KEY_STATE, state_line, sizeof state_line, &err), 1);
 	assert_non_null(strstr(state_line, "2 reports"));
 	assert_non_null(strstr(state_line, "(83 %)"));
+	char verdict[256];
+	assert_int_equal(store_setting_get(f->s, OUTBOX_KEY_NEAR_BOUND, verdict, sizeof verdict, &err), 1);
+	assert_string_equal(verdict, state_line);
 	/* Still near an hour later: the "since" stays. */
 	assert_int_equal(outbox_enforce(f->s, f->cfg, now + 3600, 0, "retry", NULL, NULL, &dropped, &err), 0);
 	assert_int_equal(dropped, 0);
-	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_BOUND), now);
+	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_SINCE), now);
+
+	/* Under 80 % but not under 70 %: still near (no flapping around the line). */
+	struct outbox_summary sum;
+	assert_int_equal(outbox_record_state(f->s, f->cfg, now - 3 * DAY, &sum, &err), 0);
+	assert_int_equal(sum.age_percent, 73);
+	assert_true(sum.near_bound);
+	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_SINCE), now);
 
 	/* Delivered: no longer near. */
 	assert_int_equal(store_outbox_remove(f->s, kept_old, &err), 1);
-	struct outbox_summary sum;
 	assert_int_equal(outbox_record_state(f->s, f->cfg, now + 7200, &sum, &err), 0);
 	assert_false(sum.near_bound);
 	assert_int_equal(sum.entries, 1);
-	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_BOUND), 0);
+	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_SINCE), 0);
+	assert_int_equal(store_setting_get(f->s, OUTBOX_KEY_NEAR_BOUND, verdict, sizeof verdict, &err), 1);
+	assert_string_equal(verdict, "0");
 }
 
 static void test_bound_by_size(void **state)
@@ -251,7 +262,7 @@ static void test_bound_by_size(void **state)
 	assert_int_equal(sum.bytes, 900 * 1024);
 	assert_int_equal(sum.size_percent, 87);
 	assert_true(sum.near_bound);
-	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_BOUND), now);
+	assert_int_equal(setting_time(f, OUTBOX_KEY_NEAR_SINCE), now);
 	struct outbox_entry *list;
 	size_t n;
 	assert_int_equal(store_outbox_list(f->s, false, &list, &n, &err), 0);
