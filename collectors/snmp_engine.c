@@ -1445,8 +1445,9 @@ int snmp_engine_run(struct snmp_engine *e, const atomic_bool *cancel,
 		now = clock_mono_ms();
 		for (size_t i = 0; i < np; i++)
 			expire(e->pjobs[i], now);
-		if (tick && now >= next_tick) {
-			tick(tick_arg);
+		if (now >= next_tick) {
+			if (tick)
+				tick(tick_arg);
 			next_tick = now + tick_ms;
 		}
 	}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -370,6 +371,35 @@ static void test_timeout_and_retries(void **state)
 	assert_int_equal(st.timeouts, 1);
 	snmp_engine_free(&e);
 	assert_null(e);
+	close(s.fd);
+}
+
+static int64_t cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+static void test_waiting_costs_no_cpu(void **state)
+{
+	(void)state;
+	/* A second of waiting for answers that do not come, without a tick callback: the loop sleeps
+	 * in poll() instead of spinning. */
+	struct silent s = silent_open();
+	struct snmp_engine *e = engine(16, 2, 500, 1, 0);
+	struct snmp_profile p = v2c();
+	struct outcome o = { .gets = 2 };
+	set_oid(&o, "1.3.6.1.2.1.1.1.0");
+	assert_non_null(snmp_engine_add_job(e, "127.0.0.1", s.port, &p, 0, &get_ops, &o, NULL));
+	int64_t cpu0 = cpu_ms(), t0 = clock_mono_ms();
+	run(e, NULL, NULL, NULL, 50);
+	int64_t cpu = cpu_ms() - cpu0, took = clock_mono_ms() - t0;
+	assert_int_equal(o.timeouts, 2);
+	assert_true(took >= 990);
+	assert_true(cpu < 150);
+	snmp_engine_free(&e);
 	close(s.fd);
 }
 
@@ -825,6 +855,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timeout_and_retries),
+		cmocka_unit_test(test_waiting_costs_no_cpu),
 		cmocka_unit_test(test_per_host_limit),
 		cmocka_unit_test(test_global_limits_and_sockets),
 		cmocka_unit_test(test_budget),
