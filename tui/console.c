@@ -369,6 +369,8 @@ static void draw_header(struct console *c)
 		snprintf(seg[4], sizeof seg[4], "uplink not configured");
 	else if (c->last_sync_failed)
 		snprintf(seg[4], sizeof seg[4], "uplink FAILED");
+	else if (!c->last_success)
+		snprintf(seg[4], sizeof seg[4], "uplink: no sync yet");
 	else
 		snprintf(seg[4], sizeof seg[4], "uplink ok %s", fmt_ago_short(c->last_success, c->now, t1, sizeof t1));
 	if (c->uplink_configured)
@@ -464,6 +466,8 @@ static void draw_status(struct console *c)
 
 static unsigned current_context(const struct console *c)
 {
+	if (c->dialog.kind == DLG_VIEW)
+		return KC_VIEW;
 	if (c->dialog.kind != DLG_NONE || c->filtering)
 		return KC_EDIT;
 	return screens[c->screen].context;
@@ -638,6 +642,9 @@ static void filter_key(struct console *c, int key, int wch)
 
 static void handle_key(struct console *c, int key, int wch)
 {
+	/* keys typed ahead act on what the screen will show, not on the last frame: a filter typed
+	 * and Enter pressed in one burst opens the device the filter found */
+	fleet_refresh(&c->fleet);
 	if (c->dialog.kind != DLG_NONE) {
 		dialog_key(c, key, wch);
 		return;

@@ -152,7 +152,7 @@ void dialog_draw(struct console *c)
 	if (d->kind == DLG_VIEW) {
 		struct rect in = { r.y + 1, r.x + 1, r.h - 3, r.w - 2 };
 		tv_draw(c, &d->view, in);
-		draw_text(c, r.y + r.h - 2, r.x + 2, r.w - 4, RL_DIM, false, "Up/Down/PgUp/PgDn scroll, Esc or q closes");
+		draw_text(c, r.y + r.h - 2, r.x + 2, r.w - 4, RL_DIM, false, "Up, Down, PgUp, PgDn scroll; Esc closes");
 		c->cursor_y = in.y;
 		c->cursor_x = in.x;
 		c->cursor_visible = false;
@@ -280,9 +280,8 @@ void dialog_key(struct console *c, int key, int wch)
 {
 	struct dialog *d = &c->dialog;
 	if (d->kind == DLG_VIEW) {
-		enum key_action a = keys_lookup(KC_HELP, key, false, NULL);
-		if (key == KEYS_ESC || key == 'q' || a == KA_QUIT || a == KA_BACK || key == '\n' || key == '\r' ||
-		    key == KEY_ENTER) {
+		enum key_action a = keys_lookup(KC_VIEW, key, false, NULL);
+		if (a == KA_VIEW_CLOSE) {
 			dialog_close(c);
 			return;
 		}

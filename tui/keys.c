@@ -92,6 +92,7 @@ static const struct {
 	{ KC_DEVICES, "Devices" }, { KC_DEVICE, "Device" },   { KC_ALERTS, "Alerts" },
 	{ KC_SYNC, "Sync" },       { KC_DISCOVERY, "Discovery" }, { KC_SITE, "Site" },
 	{ KC_LOG, "Log" },         { KC_HELP, "Help" },       { KC_EDIT, "Text fields" },
+	{ KC_VIEW, "Text windows" },
 };
 
 const char *keys_context_name(unsigned context)

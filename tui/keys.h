@@ -19,8 +19,9 @@ enum key_context {
 	KC_LOG = 1u << 6,
 	KC_HELP = 1u << 7,
 	KC_EDIT = 1u << 8,     /* a text field has the keys: the filter line, a dialog */
+	KC_VIEW = 1u << 9,     /* a text shown over the screen (the report preview) */
 	KC_SCREENS = 0xFFu,    /* every screen (not the text fields) */
-	KC_LISTS = KC_DEVICES | KC_DEVICE | KC_ALERTS | KC_SYNC | KC_DISCOVERY | KC_SITE | KC_LOG | KC_HELP,
+	KC_LISTS = KC_SCREENS | KC_VIEW, /* everything that scrolls */
 };
 
 /* Flags of a binding. */
@@ -89,6 +90,8 @@ enum {
 	X(REDRAW, KC_SCREENS, 0, KEYS_CTRL('l'), 0, 0, "Ctrl-L", "", "", "Redraw the screen")                  \
 	X(QUIT, KC_SCREENS, KF_HINT, 'q', KEY_F(10), 0, "q  F10", "q", "quit",                               \
 	  "Quit (Ctrl-Z suspends instead)")                                                                    \
+	X(VIEW_CLOSE, KC_VIEW, KF_HINT, KEYS_ESC, 'q', '\n', "Esc  q  Enter", "Esc", "close",                \
+	  "Text window: close it")                                                                             \
 	X(EDIT_ACCEPT, KC_EDIT, KF_HINT, '\n', '\r', KEY_ENTER, "Enter", "Enter", "keep",                     \
 	  "Text field: keep what was typed")                                                                   \
 	X(EDIT_CANCEL, KC_EDIT, KF_HINT, KEYS_ESC, 0, 0, "Esc", "Esc", "cancel",                             \

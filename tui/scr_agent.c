@@ -410,12 +410,12 @@ bool log_key(struct console *c, enum key_action a, struct rect r)
 
 /* The places the help lists keys under, in order; a key that works in several places is listed
  * under the first of them, with the others named. */
-static const unsigned help_groups[] = { KC_SCREENS, KC_DEVICES, KC_DEVICE, KC_ALERTS, KC_SYNC, KC_DISCOVERY, KC_EDIT };
+static const unsigned help_groups[] = { KC_SCREENS, KC_DEVICES, KC_DEVICE, KC_ALERTS, KC_SYNC, KC_DISCOVERY, KC_EDIT, KC_VIEW };
 #define N_GROUPS (sizeof help_groups / sizeof help_groups[0])
 
 static unsigned help_group_of(unsigned ctx)
 {
-	if (ctx == KC_SCREENS || ctx == KC_LISTS)
+	if ((ctx & KC_SCREENS) == KC_SCREENS)
 		return KC_SCREENS;
 	for (size_t k = 1; k < N_GROUPS; k++)
 		if (ctx & help_groups[k])

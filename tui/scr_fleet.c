@@ -380,8 +380,10 @@ static void device_build(struct console *c, int width)
 	int low = c->cfg->alerts.supply_low;
 	char t1[64], t2[64];
 	const char *status = device_summary(&d);
-	tv_add(tv, RL_TITLE, 0, "%s  %s  %s%s", d.sys_name && *d.sys_name ? d.sys_name : d.address, d.address,
-	       d.included ? status : "excluded", d.included ? "" : " (not polled or reported)");
+	const struct fleet_row *row = fleet_find(&c->fleet, d.id);
+	tv_add(tv, RL_TITLE, 0, "%s  %s  %s  %s%s", d.sys_name && *d.sys_name ? d.sys_name : d.address, d.address,
+	       row ? row->model : (d.model ? d.model : ""), d.included ? status : "excluded",
+	       d.included ? "" : " (not polled or reported)");
 
 	tv_section(tv, "Status");
 	kv(tv, RL_NORMAL, "Summary", "%s", status);
