@@ -171,7 +171,9 @@ typedef void (*snmp_reply_fn)(struct snmp_job *job, const struct snmp_reply *rep
 /* Queues a GET of n OIDs (copied). The engine makes it tolerant: an OID the agent refuses with an
  * error-status that names it (noSuchName in SNMPv1, genErr, ...) is left out and the rest asked
  * again; tooBig splits the request. The reply then lists what the agent gave, in any order, and
- * errstat is 0. Returns 0, or -1 when the job is aborted or out of memory (fn is then not called). */
+ * errstat is 0 (an error that names no OID, authorizationError say, is handed over as is). On
+ * SNMP_TIMEOUT or SNMP_ABORTED, vars holds what earlier packets of the same GET brought (often
+ * nothing). Returns 0, or -1 when the job is aborted or out of memory (fn is then not called). */
 int snmp_job_get(struct snmp_job *job, const struct snmp_oid *oids, size_t n, snmp_reply_fn fn,
 		 void *arg);
 
