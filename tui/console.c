@@ -219,6 +219,11 @@ static void job_done(struct console *c, const struct fc_msg *m)
 	}
 	if (kind == AGENT_CMD_POLL && c->polls_running)
 		c->polls_running--;
+	if (m->id == c->poll_all_job) {
+		c->poll_all_job = 0;
+		console_log(c, status == AGENT_JOB_OK ? AGENT_INFO : AGENT_WARN, "scheduled poll: %s", text);
+		return;
+	}
 	dialog_job_done(c, m->id, status, text);
 	if (m->id == c->site_job)
 		c->site_job = 0;
@@ -862,13 +867,87 @@ static bool drain_keys(struct console *c)
 	return any;
 }
 
+/* ---- the agent's schedule ---- */
+
+/* When the first scheduled poll and discovery are due: an interval after the last one, and not
+ * in the first seconds (opening the console is not a reason to sweep the network at once). */
+static void schedule_init(struct console *c)
+{
+	int64_t now = clock_now();
+	const struct config *cfg = c->cfg;
+	if (cfg->poll.interval > 0) {
+		int64_t newest = 0;
+		for (size_t i = 0; i < c->fleet.n; i++)
+			if (c->fleet.rows[i].last_poll > newest)
+				newest = c->fleet.rows[i].last_poll;
+		c->next_poll = newest + cfg->poll.interval;
+		if (c->next_poll < now + 10)
+			c->next_poll = now + 10;
+	}
+	if (cfg->discovery.interval > 0 && !c->readonly) {
+		struct range *r = NULL;
+		size_t n = 0;
+		struct fc_error err = { "" };
+		int64_t newest = 0;
+		if (store_ranges_list(c->store, &r, &n, &err) == 0)
+			for (size_t i = 0; i < n; i++)
+				if (r[i].last_run > newest)
+					newest = r[i].last_run;
+		range_array_free(&r, n);
+		c->next_discovery = newest + cfg->discovery.interval;
+		if (c->next_discovery < now + 30)
+			c->next_discovery = now + 30;
+	}
+}
+
+/* Submits what is due: the poll of every included device at [poll] interval, the daily sync at
+ * its slot, a discovery at [discovery] interval. Read-only, only the polls (they change nothing
+ * the admin decides). */
+static void schedule_run(struct console *c)
+{
+	if (!c->agent)
+		return;
+	int64_t now = c->now;
+	if (c->next_poll && now >= c->next_poll && !c->poll_all_job) {
+		c->poll_all_job = console_submit(c, AGENT_CMD_POLL, 0, 0, 0, NULL);
+		if (c->poll_all_job) {
+			c->polls_running++;
+			c->poll = (struct job_track){ .id = c->poll_all_job, .running = true, .started_ms = clock_mono_ms() };
+			console_log(c, AGENT_INFO, "scheduled poll of every included device");
+		}
+		c->next_poll = now + c->cfg->poll.interval;
+	}
+	if (!c->readonly && c->uplink_configured && c->next_sync && now >= c->next_sync && !c->upload.running) {
+		int64_t job = console_submit(c, AGENT_CMD_UPLOAD, 0, 1, 0, NULL);
+		if (job) {
+			c->upload = (struct job_track){ .id = job, .running = true, .started_ms = clock_mono_ms() };
+			console_log(c, AGENT_INFO, "scheduled sync");
+		}
+		c->next_sync = 0; /* the sync's end reads the next slot */
+	}
+	if (c->next_discovery && now >= c->next_discovery && !c->discover.running) {
+		struct range *r = NULL;
+		size_t n = 0;
+		struct fc_error err = { "" };
+		if (store_ranges_list(c->store, &r, &n, &err) < 0)
+			console_log(c, AGENT_WARN, "scheduled discovery: %s", err.msg);
+		range_array_free(&r, n);
+		int64_t job = n ? console_submit(c, AGENT_CMD_DISCOVER, 0, 0, 0, NULL) : 0;
+		if (job) {
+			c->discover = (struct job_track){ .id = job, .running = true, .started_ms = clock_mono_ms() };
+			console_log(c, AGENT_INFO, "scheduled discovery of every range");
+		}
+		c->next_discovery = now + c->cfg->discovery.interval;
+	}
+}
+
 /* ---- the loop ---- */
 
 static int run(struct console *c)
 {
 	read_sync_summary(c);
+	schedule_init(c);
 	c->need_clear = true;
-	int64_t last_tick = 0;
 	while (!c->quit) {
 		c->now = clock_now();
 		if (c->n_pending || c->reload_all)
@@ -877,6 +956,7 @@ static int run(struct console *c)
 			read_sync_summary(c);
 			c->sync_dirty = false;
 		}
+		schedule_run(c);
 		draw_all(c);
 
 		struct pollfd pfd[3] = {
@@ -907,8 +987,6 @@ static int run(struct console *c)
 		}
 		drain_keys(c);
 		drain_events(c);
-		if (clock_mono_ms() - last_tick >= 1000)
-			last_tick = clock_mono_ms();
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			c->quit = true; /* the terminal went away (SSH dropped) */
 	}

@@ -199,6 +199,10 @@ struct console {
 	bool log_follow;             /* stay at the newest line */
 	struct textview help;
 
+	/* the agent's own schedule while the console hosts it (UTC seconds; 0 = off) */
+	int64_t next_poll, next_discovery;
+	int64_t poll_all_job;        /* the scheduled poll of every device, while it runs */
+
 	/* jobs */
 	struct job_track poll, discover, upload, preview, exporting;
 	size_t polls_running;

@@ -18,9 +18,10 @@ SEED=${FLEETCON_BUILD:-build}/tools/seed_store
 [ -x "$SEED" ] || { echo "skip: no $SEED"; exit 77; }
 DB=$T/fleet.db
 "$SEED" --db "$DB" --devices 60 >/dev/null || { echo "FAIL: seed_store"; exit 1; }
+con_config "$T/fleetcon.conf" "$DB"
 ENV="TERM=xterm-256color LANG=C.UTF-8 TZ=UTC"
 
-con_start 100 30 "$ENV" --db "$DB" || con_fail "tmux did not start"
+con_start 100 30 "$ENV" --config "$T/fleetcon.conf" || con_fail "tmux did not start"
 con_wait "60 devices" || con_fail "the header does not count 60 devices"
 con_wait "Enter open" || con_fail "no hint bar"
 con_wait_re "^error +PRN-" || con_fail "no device rows, worst first"
@@ -28,7 +29,7 @@ con_wait_re "^error +PRN-" || con_fail "no device rows, worst first"
 # the cursor rests on the selected row (the first device, under the titles on line 2)
 [ "$(con_display '#{cursor_y}')" = 3 ] || con_fail "cursor on line $(con_display '#{cursor_y}'), not the selected row 3"
 con_keys Down Down
-_con_until test "$(con_display '#{cursor_y}')" = 5 || con_fail "cursor did not follow the selection"
+_con_until con_cursor_at 5 || con_fail "cursor did not follow the selection"
 
 # filter as you type: only Xerox printers, then Esc clears it
 con_keys /
@@ -101,7 +102,7 @@ con_wait "Name / address" || con_fail "no table after growing again"
 con_quit || con_fail "q"
 
 # --readonly: no include/exclude, no upload; the hint bar says so
-con_start 100 30 "$ENV" --db "$DB" --readonly || con_fail "tmux did not start"
+con_start 100 30 "$ENV" --config "$T/fleetcon.conf" --readonly || con_fail "tmux did not start"
 con_wait "READ-ONLY" || con_fail "the hint bar does not say read-only"
 con_screen | grep -q "in/exclude" && con_fail "read-only still offers include/exclude"
 con_keys Space
@@ -119,7 +120,7 @@ rc=$(con_exit_status) || con_fail "no exit after SIGTERM"
 _con_until con_restored || con_fail "terminal not restored after SIGTERM"
 
 # Ctrl-Z gives the terminal back to the shell; fg brings the console back
-con_start 100 30 "$ENV" --db "$DB" || con_fail "tmux did not start"
+con_start 100 30 "$ENV" --config "$T/fleetcon.conf" || con_fail "tmux did not start"
 con_wait "Enter open" || con_fail "no console"
 con_keys C-z
 con_wait "Stopped" || con_fail "Ctrl-Z did not stop the console"

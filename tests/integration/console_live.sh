@@ -49,7 +49,7 @@ range="$first-${last##*.}:$SNMPSIM_PORT"
 receiver_start good || { echo "FAIL: receiver"; exit 1; }
 conf=$T/fleetcon.conf
 uplink_write_config "$conf" "https://127.0.0.1:$RECEIVER_PORT/reports" \
-	"[poll]" "timeout = 1500ms" "retries = 1"
+	"[poll]" "timeout = 1500ms" "retries = 1" "[discovery]" "interval = 0"
 ENV="TERM=xterm-256color LANG=C.UTF-8 TZ=UTC"
 
 con_start 120 40 "$ENV" --config "$conf" || con_fail "tmux did not start"

@@ -49,7 +49,7 @@ con_cleanup() {
 
 con_fail() {
 	echo "FAIL: $*"
-	echo "---- screen ----"
+	echo "---- screen (cursor at line $(con_display '#{cursor_y}' 2>/dev/null), column $(con_display '#{cursor_x}' 2>/dev/null)) ----"
 	con_screen 2>/dev/null
 	echo "----------------"
 	if [ -s "$CON_DIR/stderr.$CON_RUN" ]; then
@@ -80,6 +80,21 @@ con_start() {
 	_con_until _con_prompt || return 1
 	tmux -L "$CON_SOCK" send-keys -l "$line" || return 1
 	tmux -L "$CON_SOCK" send-keys Enter
+}
+
+# con_config FILE DB [LINES...]: a configuration for DB on which the console's own schedule stays
+# quiet for the test (seeded printers live on 10.0.0.x: nothing may be sent there), plus LINES.
+con_config() {
+	local file=$1 db=$2
+	shift 2
+	{
+		printf '[site]\nname = console-test\n[database]\npath = %s\n' "$db"
+		printf '[poll]\ninterval = 7d\n[discovery]\ninterval = 0\n'
+		local line
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$file"
 }
 
 con_screen() {
@@ -117,6 +132,9 @@ _con_until() {
 	done
 	return 0
 }
+
+# The cursor is on line $1 (0-based).
+con_cursor_at() { [ "$(con_display '#{cursor_y}')" = "$1" ]; }
 
 _con_has() { con_screen | grep -qF -- "$1"; }
 _con_hasnt() { ! con_screen | grep -qF -- "$1"; }
