@@ -53,8 +53,6 @@ TSAN_UNIT_BINS := $(TSAN_UNIT:tests/unit/%.c=build/tsan/tests/%)
 .PHONY: all tests tools check check-run check-plain check-asan check-tsan unit integration \
         asan tsan demo bench install uninstall clean deps fuzz
 .DEFAULT_GOAL := all
-# Keep the objects of tests and tools: they are not throw-away intermediates.
-.SECONDARY:
 
 all: $(BIN)
 
@@ -95,6 +93,10 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Keep the objects of tests and tools: they are not throw-away intermediates. (Not a blanket
+# .SECONDARY: that would make the revision stamp below an intermediate that is never remade.)
+.SECONDARY: $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 
 tests: $(BIN) $(UNIT_BINS) $(TOOL_BINS)
 tools: $(TOOL_BINS)

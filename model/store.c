@@ -81,8 +81,10 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_SETTING_SET] = "INSERT INTO settings(key, value, updated_at) VALUES (?1, ?2, ?3) "
 			  "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
 	[Q_AGENT_GET] = "SELECT uuid FROM agent WHERE id = 1",
-	[Q_DEV_BY_SERIAL] = "SELECT id FROM devices WHERE coalesce(vendor, '') = coalesce(?1, '') AND serial = ?2",
-	[Q_DEV_BY_MAC] = "SELECT id FROM devices WHERE mac = ?1 AND (serial IS NULL OR serial = '' OR ?2 IS NULL) "
+	[Q_DEV_BY_SERIAL] = "SELECT id FROM devices WHERE coalesce(vendor, '') = coalesce(?1, '') AND serial = ?2"
+			   " AND serial IS NOT NULL AND serial <> ''", /* implies the partial index's WHERE */
+	[Q_DEV_BY_MAC] = "SELECT id FROM devices WHERE mac = ?1 AND mac IS NOT NULL AND mac <> '' "
+			 "AND (serial IS NULL OR serial = '' OR ?2 IS NULL) "
 			 "ORDER BY last_seen DESC LIMIT 1",
 	[Q_DEV_BY_ADDRESS] = "SELECT id FROM devices WHERE address = ?1 AND port = ?2 "
 			     "AND coalesce(serial, '') = '' AND coalesce(mac, '') = '' ORDER BY id LIMIT 1",
@@ -122,7 +124,7 @@ static const char *const query_sql[Q_COUNT] = {
 				   "read_at = excluded.read_at",
 	[Q_METERS_OF] = "SELECT name, value, unit, oid, raw, read_at FROM meters WHERE device_id = ?1 ORDER BY name",
 	[Q_METER_HISTORY] = "SELECT name, day, value FROM meter_history WHERE device_id = ?1 AND read_at >= ?2 "
-			    "ORDER BY day, name",
+			    "ORDER BY name, day", /* the primary key's order: no sort */
 	[Q_SUPPLY_UPSERT] = "INSERT INTO supplies(device_id, idx, type, klass, unit, max, level, description, "
 			    "colorant, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 			    "ON CONFLICT(device_id, idx) DO UPDATE SET type = excluded.type, klass = excluded.klass, "

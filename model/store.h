@@ -110,7 +110,8 @@ int store_device_addresses(struct store *s, int64_t id,
 			   int (*cb)(void *ctx, const char *address, int64_t first, int64_t last),
 			   void *ctx, struct fc_error *err);
 
-/* Daily meter history of a device since `since` (UTC seconds), oldest first. */
+/* Daily meter history of a device since `since` (UTC seconds): by meter name, then oldest day
+ * first (the table's own order, so no sort). */
 int store_meter_history(struct store *s, int64_t id, int64_t since,
 			int (*cb)(void *ctx, const char *name, const char *day, int64_t value),
 			void *ctx, struct fc_error *err);
