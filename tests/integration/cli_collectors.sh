@@ -15,7 +15,7 @@ for r in $recs; do [ -f "tests/fixtures/printers/$r" ] || fail "missing recordin
 # shellcheck disable=SC2086
 snmpsim_start_fleet tests/fixtures/printers $recs >/dev/null || fail "snmpsim did not start"
 T=$(mktemp -d)
-trap 'snmpsim_stop; rm -rf "$T"' EXIT
+trap 'snmpsim_stop || true; rm -rf "$T"' EXIT
 export HOME=$T XDG_CONFIG_HOME=$T/.config XDG_DATA_HOME=$T/.local/share
 F=("$FLEETCON" --db "$T/f.db")
 first=${SNMPSIM_ADDRS[0]%:*}
@@ -65,17 +65,14 @@ echo "$out" | grep -q "4 devices polled, 4 answered" || fail "poll summary: $out
 # include / exclude change the counts; a typo changes nothing.
 "${F[@]}" exclude 1 >/dev/null || fail "exclude"
 [ "$("${F[@]}" devices --excluded --json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] || fail "excluded count"
-set +e
 "${F[@]}" include 1 no-such-device >/dev/null 2>&1; rc=$?
-set -e
 [ $rc = 2 ] || fail "include with an unknown device: exit $rc"
 [ "$("${F[@]}" devices --excluded --json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] || fail "a failed include changed something"
-set +e
 for bad in "10.0.0.0/4" "1.2.3.4-1.2.3.1" "300.1.1.1"; do
 	"${F[@]}" discover "$bad" >/dev/null 2>&1; rc=$?
 	[ $rc = 2 ] || fail "discover $bad: exit $rc"
 done
 "${F[@]}" poll nope >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] || fail "poll of an unknown device: exit $rc"
-set -e
 echo "cli collectors: ok"
+exit 0
