@@ -137,30 +137,6 @@ static int sink_file(void *ctx, const char *bytes, size_t len, struct fc_error *
 	return 0;
 }
 
-struct membuf {
-	char *data;
-	size_t len, cap;
-};
-
-static int sink_mem(void *ctx, const char *bytes, size_t len, struct fc_error *err)
-{
-	struct membuf *m = ctx;
-	if (m->len + len + 1 > m->cap) {
-		size_t ncap = m->cap ? m->cap : 65536;
-		while (ncap < m->len + len + 1)
-			ncap *= 2;
-		char *nd = realloc(m->data, ncap);
-		if (!nd)
-			return fc_error_set(err, "out of memory");
-		m->data = nd;
-		m->cap = ncap;
-	}
-	memcpy(m->data + m->len, bytes, len);
-	m->len += len;
-	m->data[m->len] = '\0';
-	return 0;
-}
-
 static const char *jstr(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -279,22 +255,22 @@ int report_main(struct fc_context *ctx, int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	struct membuf m = { 0 };
+	char *text = NULL;
+	size_t len = 0, gz_len = 0;
 	unsigned char *gz = NULL;
-	size_t gz_len = 0;
-	rc = report_write(r, sink_mem, &m, NULL, &err);
+	rc = report_json_text(r, &text, &len, &err);
 	if (rc == 0)
 		rc = report_gzip(r, &gz, &gz_len, NULL, &err);
 	report_free(&r);
 	free(gz);
 	json_error_t jerr;
-	json_t *doc = rc == 0 ? json_loadb(m.data, m.len, 0, &jerr) : NULL;
+	json_t *doc = rc == 0 ? json_loadb(text, len, 0, &jerr) : NULL;
 	if (rc == 0 && !doc)
 		rc = fc_error_set(&err, "the report is not valid JSON: %s", jerr.text);
 	if (rc == 0)
-		print_summary(ctx, doc, m.len, gz_len);
+		print_summary(ctx, doc, len, gz_len);
 	json_decref(doc);
-	free(m.data);
+	free(text);
 	if (rc < 0) {
 		fail(ctx, "cannot build the report", &err);
 		return EXIT_FAILED;

@@ -170,6 +170,44 @@ int report_write(const struct report *r, report_sink_fn sink, void *ctx, size_t 
 	return 0;
 }
 
+struct membuf {
+	char *data;
+	size_t len, cap;
+};
+
+static int sink_mem(void *ctx, const char *bytes, size_t len, struct fc_error *err)
+{
+	struct membuf *m = ctx;
+	if (m->len + len + 1 > m->cap) {
+		size_t ncap = m->cap ? m->cap : 65536;
+		while (ncap < m->len + len + 1)
+			ncap *= 2;
+		char *nd = realloc(m->data, ncap);
+		if (!nd)
+			return fc_error_set(err, "out of memory writing the report");
+		m->data = nd;
+		m->cap = ncap;
+	}
+	memcpy(m->data + m->len, bytes, len);
+	m->len += len;
+	m->data[m->len] = '\0';
+	return 0;
+}
+
+int report_json_text(const struct report *r, char **out, size_t *len, struct fc_error *err)
+{
+	struct membuf m = { 0 };
+	*out = NULL;
+	*len = 0;
+	if (report_write(r, sink_mem, &m, NULL, err) < 0) {
+		free(m.data);
+		return -1;
+	}
+	*out = m.data;
+	*len = m.len;
+	return 0;
+}
+
 /* ---- gzip ---- */
 
 struct gz {

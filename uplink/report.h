@@ -42,6 +42,10 @@ typedef int (*report_sink_fn)(void *ctx, const char *bytes, size_t len, struct f
 int report_write(const struct report *r, report_sink_fn sink, void *ctx, size_t *json_bytes,
 		 struct fc_error *err);
 
+/* The report's JSON (as report_write gives it) in a new NUL-terminated buffer of *len bytes that
+ * the caller frees: for previews, which show the text rather than send it. */
+int report_json_text(const struct report *r, char **out, size_t *len, struct fc_error *err);
+
 /* The report's JSON, gzip-compressed (RFC 1952) as it is streamed: *out is a new buffer of *out_len
  * bytes the caller frees; *json_bytes (may be NULL) is the uncompressed length. */
 int report_gzip(const struct report *r, unsigned char **out, size_t *out_len, size_t *json_bytes,

@@ -82,34 +82,31 @@ static time_t slot_on(const struct date *d, const struct config_tod *tod)
 	return hi;
 }
 
-time_t schedule_next(const struct config_tod *tod, unsigned days, time_t now)
+/* The first slot after now (step +1: strictly after) or the last at or before it (step -1),
+ * looking day by day from now's local date. */
+static time_t search(const struct config_tod *tod, unsigned days, time_t now, int step)
 {
 	for (int k = 0; k <= SEARCH_DAYS; k++) {
 		struct date d;
-		if (date_at(now, k, &d) < 0)
+		if (date_at(now, k * step, &d) < 0)
 			return (time_t)-1;
 		if (!(days & CONFIG_DAY(d.wday)))
 			continue;
 		time_t s = slot_on(&d, tod);
-		if (s != (time_t)-1 && s > now)
+		if (s != (time_t)-1 && (step > 0 ? s > now : s <= now))
 			return s;
 	}
 	return (time_t)-1;
 }
 
+time_t schedule_next(const struct config_tod *tod, unsigned days, time_t now)
+{
+	return search(tod, days, now, 1);
+}
+
 time_t schedule_prev(const struct config_tod *tod, unsigned days, time_t now)
 {
-	for (int k = 0; k >= -SEARCH_DAYS; k--) {
-		struct date d;
-		if (date_at(now, k, &d) < 0)
-			return (time_t)-1;
-		if (!(days & CONFIG_DAY(d.wday)))
-			continue;
-		time_t s = slot_on(&d, tod);
-		if (s != (time_t)-1 && s <= now)
-			return s;
-	}
-	return (time_t)-1;
+	return search(tod, days, now, -1);
 }
 
 bool schedule_is_due(time_t slot, time_t now)
