@@ -35,7 +35,7 @@ static int lock_open(struct store *s, struct fc_error *err)
 		return fc_error_set(err, "the database path is too long");
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fc_error_set(err, "cannot open %s: %s", path, strerror(errno));
+		return fc_error_set(err, "cannot open %s: %m", path); /* %m: strerror is not thread-safe */
 	return fd;
 }
 
@@ -50,9 +50,9 @@ static int lock_take(struct store *s, int64_t wait_ms, const volatile int *cance
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			int e = errno;
+			fc_error_set(err, "cannot lock the uplink: %m");
 			close(fd);
-			return fc_error_set(err, "cannot lock the uplink: %s", strerror(e));
+			return -1;
 		}
 		if (clock_mono_ms() >= until || (cancel && *cancel)) {
 			close(fd);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "model/text.h"
 #include "model/version.h"
@@ -215,10 +216,27 @@ static void server_words(const char *raw, char *out, size_t len)
 	free(clean);
 }
 
+/* A JSON answer's own message ({"error": "..."} and the like) rather than the whole document. */
+static void answer_words(const char *body, char *out, size_t len)
+{
+	static const char *const keys[] = { "error", "message", "detail", "title" };
+	json_t *doc = json_loads(body, 0, NULL);
+	for (size_t i = 0; json_is_object(doc) && i < sizeof keys / sizeof keys[0]; i++) {
+		const char *v = json_string_value(json_object_get(doc, keys[i]));
+		if (v && *v) {
+			server_words(v, out, len);
+			json_decref(doc);
+			return;
+		}
+	}
+	json_decref(doc);
+	server_words(body, out, len);
+}
+
 static void describe_answer(struct xfer *x, CURL *h, struct transport_result *res)
 {
 	char words[SERVER_WORDS_MAX + 8];
-	server_words(x->response, words, sizeof words);
+	answer_words(x->response, words, sizeof words);
 	const char *sep = words[0] ? ": " : "";
 	switch (res->outcome) {
 	case TRANSPORT_DELIVERED:

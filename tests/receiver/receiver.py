@@ -222,7 +222,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry["fault"] = fault["mode"]
             # A hang or a drop happens after the report was taken: the server has it, the agent
             # never hears so, and its retry must be recognised as a duplicate.
-            refused = fault and fault["mode"] in ("5xx", "429", "401", "403", "400")
+            refused = fault and fault["mode"] in ("5xx", "429", "401", "403", "400", "302")
             outcome = None if refused else self.accept(body, key, entry)
             entry["answer"] = fault["mode"] if fault else outcome[0]
             st.log("requests.jsonl", entry)
@@ -252,7 +252,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "5xx":
             return self.reply(fault.get("status") or 503, {"error": "temporarily unavailable (injected)"})
         if mode == "400":
+            if fault.get("message"):  # as given, raw: the agent must clean what servers say
+                body = fault["message"].encode("utf-8", "surrogateescape")
+                self.send_response(400)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return None
             return self.reply(400, {"error": "schema version not supported (injected)"})
+        if mode == "302":
+            return self.reply(302, {"error": "moved"},
+                              {"Location": fault.get("location") or "https://elsewhere.example.invalid/reports"})
         if mode in ("401", "403"):
             return self.reply(int(mode), {"error": "bad credentials (injected)"},
                               {"WWW-Authenticate": 'Basic realm="fleetcon"'})
@@ -285,9 +296,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with st.lock:
             if mode == "ok":
                 st.faults = []
-            elif mode in ("5xx", "429", "401", "403", "400", "drop", "hang"):
+            elif mode in ("5xx", "429", "401", "403", "400", "302", "drop", "hang"):
                 st.faults.append({"mode": mode, "count": int(doc.get("count", 1)), "status": doc.get("status"),
-                                  "retry_after": doc.get("retry_after"), "seconds": doc.get("seconds")})
+                                  "retry_after": doc.get("retry_after"), "seconds": doc.get("seconds"),
+                                  "message": doc.get("message"), "location": doc.get("location")})
             else:
                 return self.reply(400, {"error": "unknown mode %s" % mode})
             st.save_stats()
@@ -370,11 +382,13 @@ def main():
     s.add_argument("--plain", action="store_true", help="plain HTTP (to test that the agent refuses it)")
     c = sub.add_parser("control")
     c.add_argument("--dir", required=True)
-    c.add_argument("mode", choices=["ok", "5xx", "429", "401", "403", "400", "drop", "hang"])
+    c.add_argument("mode", choices=["ok", "5xx", "429", "401", "403", "400", "302", "drop", "hang"])
     c.add_argument("--count", type=int, default=1, help="how many report requests (0 = until 'ok')")
     c.add_argument("--status", type=int, help="5xx: the status (default 503)")
     c.add_argument("--retry-after", help="429: seconds, or date+N for an HTTP date N seconds ahead")
     c.add_argument("--seconds", type=int, help="hang: how long (default 3600)")
+    c.add_argument("--message", help="400: the error message the server gives")
+    c.add_argument("--location", help="302: where it redirects")
     st = sub.add_parser("stats")
     st.add_argument("--dir", required=True)
     w = sub.add_parser("wait")
@@ -389,7 +403,7 @@ def main():
         serve(args)
     elif args.cmd == "control":
         doc = {"mode": args.mode, "count": args.count}
-        for k in ("status", "retry_after", "seconds"):
+        for k in ("status", "retry_after", "seconds", "message", "location"):
             if getattr(args, k) is not None:
                 doc[k] = getattr(args, k)
         print(json.dumps(request(args.dir, "POST", CONTROL_PATH, doc)))
