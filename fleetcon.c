@@ -44,7 +44,7 @@ static const struct command {
 	{ "range", range_main, "range add|list|remove", "the discovery ranges and manual addresses" },
 	{ "report", report_main, "report --preview [--json]", "show exactly what the next report would send" },
 	{ "upload", upload_main, "upload", "build a report and send it now, with every waiting one" },
-	{ "status", status_main, "status [--json]", "sync status; exit 1 when the last sync failed or one is overdue" },
+	{ "status", status_main, "status [--json] [--history N]", "sync status; exit 1 when the last sync failed or one is overdue" },
 	{ "export", export_main, "export --format html|csv --output PATH", EXPORT_SUMMARY },
 	{ "console", console_main, "console [--readonly] [--ascii]", "the administration console (the default on a terminal)" },
 	{ "siteinfo", siteinfo_main, "siteinfo [--json]", "facts about this site and the agent's host" },

@@ -448,7 +448,8 @@ static int add_upload_failing(struct builder *b, const struct alerting_input *in
 			ok = r;
 			break;
 		}
-		if (r->finished_at == 0 || result_is(r, "running"))
+		/* "dropped" records an outbox entry dropped at its bound, not an upload attempt. */
+		if (r->finished_at == 0 || result_is(r, "running") || result_is(r, "dropped"))
 			continue;
 		fails++;
 		if (!last_fail)
