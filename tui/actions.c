@@ -542,30 +542,6 @@ static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, void *
 			    r.delivery.pending == 1 ? "" : "s", r.delivery.error[0] ? r.delivery.error : "not delivered");
 }
 
-struct membuf {
-	char *data;
-	size_t len, cap;
-};
-
-static int sink_mem(void *ctx, const char *bytes, size_t len, struct fc_error *err)
-{
-	struct membuf *m = ctx;
-	if (m->len + len + 1 > m->cap) {
-		size_t ncap = m->cap ? m->cap : 65536;
-		while (ncap < m->len + len + 1)
-			ncap *= 2;
-		char *d = realloc(m->data, ncap);
-		if (!d)
-			return fc_error_set(err, "out of memory for the report");
-		m->data = d;
-		m->cap = ncap;
-	}
-	memcpy(m->data + m->len, bytes, len);
-	m->len += len;
-	m->data[m->len] = '\0';
-	return 0;
-}
-
 char *actions_preview_text(const char *json, size_t len, size_t max_bytes, struct fc_error *err)
 {
 	json_error_t jerr;
@@ -610,23 +586,24 @@ static int handle_preview(struct agent_job *job, const struct fc_msg *cmd, void 
 	agent_job_progress(job, 0, 0, "reading the devices");
 	if (report_load(agent_job_store(job), cfg, clock_now(), &r, err) < 0)
 		return -1;
-	struct membuf m = { 0 };
+	char *json = NULL;
+	size_t len = 0;
 	int devices = report_device_count(r);
-	int rc = report_write(r, sink_mem, &m, NULL, err);
+	int rc = report_json_text(r, &json, &len, err);
 	report_free(&r);
 	if (rc == 0) {
-		char *text = actions_preview_text(m.data ? m.data : "", m.len, PREVIEW_MAX, err);
+		char *text = actions_preview_text(json, len, PREVIEW_MAX, err);
 		if (!text) {
 			rc = -1;
 		} else {
 			agent_job_result(job, text);
 			char size[32];
 			agent_job_summary(job, "the next report: %d devices, %s of JSON before compression", devices,
-					  fmt_bytes(m.len, size, sizeof size));
+					  fmt_bytes(len, size, sizeof size));
 			free(text);
 		}
 	}
-	free(m.data);
+	free(json);
 	return rc;
 }
 

@@ -10,8 +10,7 @@ con_require || exit 77
 snmpsim_require || exit 77
 command -v openssl >/dev/null || { echo "skip: openssl is not installed"; exit 77; }
 trap con_cleanup EXIT
-export HOME=$CON_DIR/home XDG_CONFIG_HOME=$CON_DIR/home/.config XDG_DATA_HOME=$CON_DIR/home/.local/share
-mkdir -p "$HOME"
+con_home
 build=${FLEETCON_BUILD:-build}
 [ -x "$build/fleetcon" ] || { echo "skip: no $build/fleetcon"; exit 77; }
 

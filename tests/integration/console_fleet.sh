@@ -11,17 +11,11 @@ cd "$(dirname "$0")/../.."
 con_require || exit 77
 trap con_cleanup EXIT
 
+con_seed 60
 T=$CON_DIR
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_DATA_HOME=$T/home/.local/share
-mkdir -p "$HOME"
-SEED=${FLEETCON_BUILD:-build}/tools/seed_store
-[ -x "$SEED" ] || { echo "skip: no $SEED"; exit 77; }
-DB=$T/fleet.db
-"$SEED" --db "$DB" --devices 60 >/dev/null || { echo "FAIL: seed_store"; exit 1; }
-con_config "$T/fleetcon.conf" "$DB"
 ENV="TERM=xterm-256color LANG=C.UTF-8 TZ=UTC"
 
-con_start 100 30 "$ENV" --config "$T/fleetcon.conf" || con_fail "tmux did not start"
+con_start 100 30 "$ENV" --config "$CONF" || con_fail "tmux did not start"
 con_wait "60 devices" || con_fail "the header does not count 60 devices"
 con_wait "Enter open" || con_fail "no hint bar"
 con_wait_re "^error +PRN-" || con_fail "no device rows, worst first"
@@ -102,7 +96,7 @@ con_wait "Name / address" || con_fail "no table after growing again"
 con_quit || con_fail "q"
 
 # --readonly: no include/exclude, no upload; the hint bar says so
-con_start 100 30 "$ENV" --config "$T/fleetcon.conf" --readonly || con_fail "tmux did not start"
+con_start 100 30 "$ENV" --config "$CONF" --readonly || con_fail "tmux did not start"
 con_wait "READ-ONLY" || con_fail "the hint bar does not say read-only"
 con_screen | grep -q "in/exclude" && con_fail "read-only still offers include/exclude"
 con_keys Space
@@ -120,7 +114,7 @@ rc=$(con_exit_status) || con_fail "no exit after SIGTERM"
 _con_until con_restored || con_fail "terminal not restored after SIGTERM"
 
 # Ctrl-Z gives the terminal back to the shell; fg brings the console back
-con_start 100 30 "$ENV" --config "$T/fleetcon.conf" || con_fail "tmux did not start"
+con_start 100 30 "$ENV" --config "$CONF" || con_fail "tmux did not start"
 con_wait "Enter open" || con_fail "no console"
 con_keys C-z
 con_wait "Stopped" || con_fail "Ctrl-Z did not stop the console"

@@ -11,14 +11,8 @@ con_require || exit 77
 trap con_cleanup EXIT
 command -v sqlite3 >/dev/null || { echo "skip: sqlite3 is not installed"; exit 77; }
 
+con_seed 30 --hostile
 T=$CON_DIR
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_DATA_HOME=$T/home/.local/share
-mkdir -p "$HOME"
-SEED=${FLEETCON_BUILD:-build}/tools/seed_store
-[ -x "$SEED" ] || { echo "skip: no $SEED"; exit 77; }
-DB=$T/hostile.db
-"$SEED" --db "$DB" --devices 30 --hostile >/dev/null || { echo "FAIL: seed_store"; exit 1; }
-con_config "$T/fleetcon.conf" "$DB"
 
 # SQL text pieces: ESC, BEL, C1 CSI (U+009B), CR, LF, an invalid UTF-8 byte
 E="char(27)" B="char(7)" CSI8="char(155)"
@@ -57,7 +51,7 @@ check() {
 }
 
 for lang in C.UTF-8 C; do
-	con_start 120 40 "TERM=xterm-256color LANG=$lang LC_ALL=$lang TZ=UTC" --config "$T/fleetcon.conf" || con_fail "tmux did not start"
+	con_start 120 40 "TERM=xterm-256color LANG=$lang LC_ALL=$lang TZ=UTC" --config "$CONF" || con_fail "tmux did not start"
 	con_wait "30 devices" || con_fail "no devices"
 	check "$lang Devices"
 	con_keys /

@@ -24,8 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 T=$UP
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_DATA_HOME=$T/home/.local/share
-mkdir -p "$HOME"
+con_home
 
 # the fleet: every recording that answers SNMPv2c (the v3-only one is served elsewhere)
 recs=()

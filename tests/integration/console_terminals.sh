@@ -10,14 +10,8 @@ cd "$(dirname "$0")/../.."
 con_require || exit 77
 trap con_cleanup EXIT
 
+con_seed 40
 T=$CON_DIR
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_DATA_HOME=$T/home/.local/share
-mkdir -p "$HOME"
-SEED=${FLEETCON_BUILD:-build}/tools/seed_store
-[ -x "$SEED" ] || { echo "skip: no $SEED"; exit 77; }
-DB=$T/fleet.db
-"$SEED" --db "$DB" --devices 40 >/dev/null || { echo "FAIL: seed_store"; exit 1; }
-con_config "$T/fleetcon.conf" "$DB"
 locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$' || { echo "skip: no C.UTF-8 locale"; exit 77; }
 
 # Colour sequences as tmux writes them with capture-pane -e: 30-37, 40-47, 90-97, 38;5;N ...
@@ -28,7 +22,7 @@ non_ascii() { con_screen | LC_ALL=C grep -q $'[\x80-\xff]'; }
 run_one() {
 	local label=$1 envs=$2
 	shift 2
-	con_start 80 24 "$envs" --config "$T/fleetcon.conf" "$@" || con_fail "$label: tmux did not start"
+	con_start 80 24 "$envs" --config "$CONF" "$@" || con_fail "$label: tmux did not start"
 	con_wait "40 devices" || con_fail "$label: no header"
 	con_wait "? help" || con_fail "$label: no hint bar"
 	con_wait_re "^(error|warning|unreachable|ok) " || con_fail "$label: no device rows"
@@ -83,7 +77,7 @@ con_quit || con_fail "--ascii: quit"
 
 # not a terminal: a clear refusal, not a mess
 rc=0
-msg=$("$CONSOLE" --config "$T/fleetcon.conf" </dev/null 2>&1) || rc=$?
+msg=$("$CONSOLE" --config "$CONF" </dev/null 2>&1) || rc=$?
 [ "$rc" = 2 ] || con_fail "without a terminal: exit $rc, expected 2"
 echo "$msg" | grep -q "needs a terminal" || con_fail "without a terminal: $msg"
 echo "ok"

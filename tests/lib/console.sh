@@ -97,6 +97,26 @@ con_config() {
 	} >"$file"
 }
 
+# con_home: a home folder of the test's own (no developer's configuration or data is read).
+con_home() {
+	export HOME=$CON_DIR/home XDG_CONFIG_HOME=$CON_DIR/home/.config XDG_DATA_HOME=$CON_DIR/home/.local/share
+	mkdir -p "$HOME"
+}
+
+# con_seed N [SEED_STORE ARGS...]: a home of the test's own, a database of N synthetic printers
+# ($DB) and a configuration for it ($CONF, see con_config). Exits 77 without seed_store.
+con_seed() {
+	local n=$1
+	shift
+	con_home
+	local seed=${FLEETCON_BUILD:-build}/tools/seed_store
+	[ -x "$seed" ] || { echo "skip: no $seed (make tests builds it)"; exit 77; }
+	DB=$CON_DIR/fleet.db
+	CONF=$CON_DIR/fleetcon.conf
+	"$seed" --db "$DB" --devices "$n" "$@" >/dev/null || { echo "FAIL: seed_store"; exit 1; }
+	con_config "$CONF" "$DB"
+}
+
 con_screen() {
 	tmux -L "$CON_SOCK" capture-pane -p
 }
