@@ -105,12 +105,36 @@ static void test_hints(void **state)
 	assert_string_equal(keys_context_name(KC_SCREENS), "Everywhere");
 }
 
+/* docs/console.md lists every key with its sentence (the tests run from the repository's top). */
+static void test_documented(void **state)
+{
+	(void)state;
+	FILE *f = fopen("docs/console.md", "r");
+	if (!f)
+		fail_msg("docs/console.md not found (run from the repository's top folder)");
+	static char doc[65536];
+	size_t len = fread(doc, 1, sizeof doc - 1, f);
+	fclose(f);
+	doc[len] = '\0';
+	size_t n;
+	const struct key_binding *t = keys_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		char label[64];
+		snprintf(label, sizeof label, "`%s`", t[i].label);
+		if (!strstr(doc, label))
+			fail_msg("docs/console.md does not name the keys %s", label);
+		if (!strstr(doc, t[i].help))
+			fail_msg("docs/console.md does not say \"%s\"", t[i].help);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_conflicts),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_hints),
+		cmocka_unit_test(test_documented),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
