@@ -20,6 +20,7 @@ chmod 755 "$CON_DIR"
 mkdir -m 755 "$CON_DIR/tmp"
 # the demo script is what runs in the terminal; its own exit status is asked from the shell
 CONSOLE=$PWD/scripts/demo.sh
+CON_SUBCOMMAND=""
 CON_TIMEOUT=120 con_start 120 40 "BUILD=$build TERM=xterm-256color LANG=C.UTF-8 TMPDIR=$CON_DIR/tmp" ||
 	con_fail "tmux did not start"
 CON_TIMEOUT=180 con_wait "? help" || con_fail "the demo did not open the console"

@@ -77,7 +77,7 @@ con_quit || con_fail "--ascii: quit"
 
 # not a terminal: a clear refusal, not a mess
 rc=0
-msg=$("$CONSOLE" --config "$CONF" </dev/null 2>&1) || rc=$?
+msg=$("$CONSOLE" --config "$CONF" $CON_SUBCOMMAND </dev/null 2>&1) || rc=$?
 [ "$rc" = 2 ] || con_fail "without a terminal: exit $rc, expected 2"
 echo "$msg" | grep -q "needs a terminal" || con_fail "without a terminal: $msg"
 echo "ok"

@@ -11,8 +11,9 @@
 #   con_keys / X R X Enter
 #   con_quit || con_fail "did not quit cleanly"
 #
-# The console is $FLEETCON_CONSOLE, else $FLEETCON_BUILD/tools/console (the driver that calls
-# console_main until fleetcon does it itself). CON_TIMEOUT (seconds, default 15) bounds each wait.
+# The console is $FLEETCON_CONSOLE, else `$FLEETCON console` when that binary has it, else
+# $FLEETCON_BUILD/tools/console (the driver that calls console_main). CON_TIMEOUT (seconds,
+# default 15) bounds each wait.
 
 CON_BASE=fleetcon-test-$$-$RANDOM
 CON_SOCK=$CON_BASE-0
@@ -31,9 +32,18 @@ con_require() {
 		echo "skip: tmux is not installed (apt-get install tmux)"
 		return 1
 	fi
-	CONSOLE=${FLEETCON_CONSOLE:-${FLEETCON_BUILD:-build}/tools/console}
+	# the real binary when it has the console, else the driver that calls console_main
+	CON_SUBCOMMAND=""
+	if [ -n "${FLEETCON_CONSOLE:-}" ]; then
+		CONSOLE=$FLEETCON_CONSOLE
+	elif [ -n "${FLEETCON:-}" ] && [ -x "$FLEETCON" ] && "$FLEETCON" --help 2>/dev/null | grep -q '^  console'; then
+		CONSOLE=$FLEETCON
+		CON_SUBCOMMAND=console
+	else
+		CONSOLE=${FLEETCON_BUILD:-build}/tools/console
+	fi
 	if [ ! -x "$CONSOLE" ]; then
-		echo "skip: no console driver at $CONSOLE (make tests builds it)"
+		echo "skip: no console at $CONSOLE (make tests builds it)"
 		return 1
 	fi
 	return 0
@@ -69,11 +79,21 @@ con_start() {
 	tmux -L "$CON_SOCK" kill-server >/dev/null 2>&1
 	CON_RUN=$((CON_RUN + 1))
 	CON_SOCK=$CON_BASE-$CON_RUN
-	local line a
-	line="env $envs $(printf '%q' "$CONSOLE")"
-	for a in "$@"; do
-		line="$line $(printf '%q' "$a")"
+	# fleetcon's global options (--config, --db) come before its subcommand, the console's after
+	local line a global="" own=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--config | --db)
+			global="$global $1 $(printf '%q' "$2")"
+			shift 2
+			;;
+		*)
+			own="$own $(printf '%q' "$1")"
+			shift
+			;;
+		esac
 	done
+	line="env $envs $(printf '%q' "$CONSOLE")$global${CON_SUBCOMMAND:+ $CON_SUBCOMMAND}$own"
 	line="$line 2>$(printf '%q' "$CON_DIR/stderr.$CON_RUN")"
 	tmux -L "$CON_SOCK" -f /dev/null new-session -d -x "$cols" -y "$rows" \
 		"env PS1='$ ' HISTFILE=/dev/null bash --norc --noprofile -i" || return 1
