@@ -5,6 +5,7 @@
 # the filter finds one, Enter shows its supplies, p polls it, e writes an HTML report, v previews
 # the report, u uploads it (a new "last successful sync" on the Sync screen and a report at the
 # receiver), and the hostile recording's escape sequences never reach the terminal.
+# fleetcon-test: threaded (the workers poll, discover and upload while the console draws)
 set -u
 cd "$(dirname "$0")/../.."
 top=$PWD
