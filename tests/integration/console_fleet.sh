@@ -85,6 +85,17 @@ con_wait "Export the fleet to an HTML report" || con_fail "no Help screen"
 con_keys Tab
 con_wait "[1 Devices]" || con_fail "Tab does not cycle from Help to Devices"
 
+# the mouse (xterm's SGR reports, as a terminal sends them): a click on a tab, a click on a row
+click() { con_type "$(printf '\033[<0;%d;%dM\033[<0;%d;%dm' "$1" "$2" "$1" "$2")"; }
+con_keys 1
+con_wait "[1 Devices]" || con_fail "1 does not go to Devices"
+click 29 2
+con_wait "[3 Alerts" || con_fail "a click on the Alerts tab did not open it"
+click 4 2
+con_wait "[1 Devices]" || con_fail "a click on the Devices tab did not open it"
+click 5 9
+_con_until con_cursor_at 8 || con_fail "a click on a row did not select it"
+
 # resize to the minimum and below, and back
 con_resize 60 16
 con_wait "Status" || con_fail "nothing at 60x16"
