@@ -1031,7 +1031,8 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 	struct term_options to = { 0 };
 	bool readonly = false;
 	int opt;
-	optind = 1;
+	optind = 0; /* glibc: start over, argv[0] is the command */
+	opterr = 0; /* our own message names the program */
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
@@ -1050,6 +1051,7 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 			usage(ctx->out);
 			return EXIT_OK;
 		default:
+			fprintf(ctx->err, "%s: console: unknown option \"%s\"\n", ctx->argv0, argv[optind - 1]);
 			usage(ctx->err);
 			return EXIT_USAGE;
 		}
