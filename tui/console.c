@@ -26,6 +26,8 @@
 
 /* How long a flash message stays. */
 #define FLASH_MS 6000
+/* Worker events alone redraw the screen at most this often (milliseconds). */
+#define FRAME_MS 100
 /* More changed devices than this at once: reload the fleet instead of one by one. */
 #define RELOAD_ALL_OVER 2000
 
@@ -103,6 +105,8 @@ void console_show(struct console *c, enum screen_id s)
 	}
 	c->history[c->nhistory++] = c->screen;
 	c->screen = s;
+	if (s == SCR_ALERTS)
+		c->alerts_built_ms = 0; /* entering it shows the current list */
 	if (s == SCR_SYNC)
 		c->sync_dirty = true;
 	if (s == SCR_DISCOVERY)
@@ -948,6 +952,10 @@ static int run(struct console *c)
 	read_sync_summary(c);
 	schedule_init(c);
 	c->need_clear = true;
+	/* A key is answered at once; a stream of worker events (a poll of 20,000 devices) redraws at
+	 * most every FRAME_MS, so the console keeps up with the keyboard whatever the workers do. */
+	bool urgent = true;
+	int64_t last_draw = 0;
 	while (!c->quit) {
 		c->now = clock_now();
 		if (c->n_pending || c->reload_all)
@@ -957,23 +965,40 @@ static int run(struct console *c)
 			c->sync_dirty = false;
 		}
 		schedule_run(c);
-		draw_all(c);
+		int64_t ms = clock_mono_ms();
+		bool drawn = false;
+		if (urgent || ms - last_draw >= FRAME_MS) {
+			draw_all(c);
+			last_draw = ms;
+			urgent = false;
+			drawn = true;
+		}
 
 		struct pollfd pfd[3] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
 			{ .fd = c->agent ? fc_queue_wakeup_fd(agent_events(c->agent)) : -1, .events = POLLIN },
 			{ .fd = term_signal_fd(), .events = POLLIN },
 		};
-		/* wake at the next whole second for the clock and the countdown, sooner for a flash */
-		int64_t ms = clock_mono_ms();
+		/* wake at the next whole second for the clock and the countdown, sooner for a flash or a
+		 * frame that waits */
+		ms = clock_mono_ms();
 		int timeout = 1000 - (int)(ms % 1000);
 		if (c->flash[0] && c->flash_until_ms > ms && c->flash_until_ms - ms < timeout)
 			timeout = (int)(c->flash_until_ms - ms) + 1;
+		if (!drawn) {
+			int wait = (int)(FRAME_MS - (ms - last_draw));
+			if (wait < timeout)
+				timeout = wait > 0 ? wait : 0;
+			/* the events can wait for the frame: only keys and signals wake us before it */
+			pfd[1].fd = -1;
+		}
 		int n = poll(pfd, 3, timeout);
 		if (n < 0 && errno != EINTR) {
 			console_log(c, AGENT_ERROR, "poll: %s", strerror(errno));
 			return -1;
 		}
+		if (n == 0)
+			urgent = true; /* the clock, a flash ending, or the frame that waited */
 		if (pfd[2].revents & POLLIN) {
 			int sig = term_signals();
 			if (sig & TERM_SIG_QUIT)
@@ -984,8 +1009,10 @@ static int run(struct console *c)
 				term_resize();
 			if (sig & (TERM_SIG_REPAINT | TERM_SIG_SUSPEND | TERM_SIG_RESIZE))
 				c->need_clear = true;
+			urgent = true;
 		}
-		drain_keys(c);
+		if (drain_keys(c))
+			urgent = true;
 		drain_events(c);
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			c->quit = true; /* the terminal went away (SSH dropped) */

@@ -598,9 +598,13 @@ static void alerts_build(struct console *c, int width)
 
 void alerts_draw(struct console *c, struct rect r)
 {
-	if (c->alerts_generation != c->fleet.generation || !c->alerts.n) {
+	/* A big fleet's list takes a while to build: while a poll changes devices all the time, it
+	 * is rebuilt every two seconds, not at every frame */
+	int64_t ms = clock_mono_ms();
+	if (!c->alerts.n || (c->alerts_generation != c->fleet.generation && ms - c->alerts_built_ms >= 2000)) {
 		alerts_build(c, r.w);
 		c->alerts_generation = c->fleet.generation;
+		c->alerts_built_ms = ms;
 	}
 	tv_draw(c, &c->alerts, r);
 }

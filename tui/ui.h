@@ -168,6 +168,7 @@ struct console {
 	/* Alerts */
 	struct textview alerts;
 	unsigned alerts_generation;
+	int64_t alerts_built_ms;
 
 	/* Sync */
 	struct textview sync;
