@@ -50,9 +50,16 @@ con_require() {
 }
 
 con_cleanup() {
-	local i
+	local i pid
 	for ((i = 0; i <= CON_RUN; i++)); do
-		tmux -L "$CON_BASE-$i" kill-server >/dev/null 2>&1
+		CON_SOCK=$CON_BASE-$i
+		# a console a failed test left stopped (Ctrl-Z) or running ends by its pid
+		pid=$(con_pid 2>/dev/null)
+		if [ -n "$pid" ]; then
+			kill -TERM "$pid" 2>/dev/null
+			kill -CONT "$pid" 2>/dev/null
+		fi
+		tmux -L "$CON_SOCK" kill-server >/dev/null 2>&1
 	done
 	rm -rf "$CON_DIR"
 }
