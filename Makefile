@@ -51,7 +51,7 @@ TSAN_UNIT  := $(sort $(shell grep -l 'fleetcon-test: threaded' $(UNIT_SRCS) /dev
 TSAN_UNIT_BINS := $(TSAN_UNIT:tests/unit/%.c=build/tsan/tests/%)
 
 .PHONY: all tests tools check check-run check-plain check-asan check-tsan unit integration \
-        asan tsan demo bench install uninstall clean deps fuzz
+        asan tsan demo screenshots bench install uninstall clean deps fuzz
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -132,6 +132,12 @@ integration: tests
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# Pictures of the console from a real demo run (needs aha and chromium: installed here).
+screenshots: deps
+	@scripts/deps.sh --extra screenshots
+	@$(MAKE) --no-print-directory all
+	@scripts/screenshots.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all tools
