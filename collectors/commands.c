@@ -171,7 +171,7 @@ int devices_main(struct fc_context *ctx, int argc, char **argv)
 					      "id", (json_int_t)d->id, "address", json_text(d->address),
 					      "vendor", json_text(d->vendor), "model", json_text(d->model),
 					      "serial", json_text(d->serial), "included", d->included,
-					      "status", device_summary(d), "total", json_meter(d, "total"),
+					      "status", device_state_name(device_state_of(d)), "total", json_meter(d, "total"),
 					      "black", json_meter(d, "black"), "color", json_meter(d, "color"),
 					      "lowest_supply", lowest >= 0 ? json_integer(lowest) : json_null(),
 					      "alerts", (json_int_t)d->n_alerts,
@@ -195,7 +195,7 @@ int devices_main(struct fc_context *ctx, int argc, char **argv)
 			else
 				snprintf(lowest, sizeof lowest, "-");
 			format_time(d->last_poll_ok, when, sizeof when);
-			fprintf(ctx->out, "%-5" PRId64 " %-11s %-3s ", d->id, device_summary(d), d->included ? "yes" : "no");
+			fprintf(ctx->out, "%-5" PRId64 " %-11s %-3s ", d->id, device_state_name(device_state_of(d)), d->included ? "yes" : "no");
 			put_cell(ctx->out, d->address, 16);
 			fputc(' ', ctx->out);
 			put_cell(ctx->out, d->vendor, 10);
@@ -261,7 +261,7 @@ static int show_text(struct fc_context *ctx, struct store *s, const struct devic
 {
 	FILE *out = ctx->out;
 	char t1[CLOCK_ISO_LEN], t2[CLOCK_ISO_LEN], t3[CLOCK_ISO_LEN];
-	fprintf(out, "Device %" PRId64 " (%s, %s)\n", d->id, device_summary(d), d->included ? "included" : "excluded");
+	fprintf(out, "Device %" PRId64 " (%s, %s)\n", d->id, device_state_name(device_state_of(d)), d->included ? "included" : "excluded");
 	put_text(out, "address", d->address);
 	fprintf(out, "  %-14s %d\n", "SNMP port", d->port);
 	put_text(out, "profile", d->profile);

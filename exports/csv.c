@@ -319,7 +319,7 @@ static int device_rows(void *vctx, const struct device *d, struct fc_error *err)
 		.serial = d->serial, .mac = d->mac, .firmware = d->firmware, .sys_name = d->sys_name,
 		.location = d->location, .sys_descr = d->sys_descr, .sys_object_id = d->sys_object_id,
 		.profile = d->profile, .included = d->included ? "yes" : "no",
-		.status = field_status_name(field_device_status(d)),
+		.status = device_state_name(device_state_of(d)),
 		.device_status = d->status_device ? device_status_name(d->status_device) : NULL,
 		.printer_status = d->status_printer ? printer_status_name(d->status_printer) : NULL,
 		.errors = field_errors(d, errors, sizeof errors), .panel_text = d->panel_text,

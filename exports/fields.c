@@ -70,46 +70,6 @@ const char *field_alert_group_name(int group)
 	return LOOKUP(alert_groups, group);
 }
 
-enum field_status field_device_status(const struct device *d)
-{
-	if (d->unreachable_polls > 0)
-		return FIELD_STATUS_UNREACHABLE;
-	if (d->last_poll_ok == 0)
-		return FIELD_STATUS_UNKNOWN;
-	bool warning = d->status_device == 3;
-	if (d->status_device == 5)
-		return FIELD_STATUS_FAULT;
-	if (d->error_bits_known) {
-		for (int b = 0; b < PRINTER_ERR_COUNT; b++) {
-			if (!(d->error_bits & (1u << b)))
-				continue;
-			if (printer_error_is_critical(b))
-				return FIELD_STATUS_FAULT;
-			warning = true;
-		}
-	}
-	for (size_t i = 0; i < d->n_alerts; i++) {
-		if (d->alerts[i].severity == 3)
-			return FIELD_STATUS_FAULT;
-		warning = true;
-	}
-	return warning ? FIELD_STATUS_WARNING : FIELD_STATUS_OK;
-}
-
-const char *field_status_name(enum field_status st)
-{
-	static const char *const names[FIELD_STATUS_COUNT] = {
-		[FIELD_STATUS_UNREACHABLE] = "unreachable",
-		[FIELD_STATUS_FAULT] = "fault",
-		[FIELD_STATUS_WARNING] = "warning",
-		[FIELD_STATUS_UNKNOWN] = "unknown",
-		[FIELD_STATUS_OK] = "ok",
-	};
-	if ((unsigned)st >= FIELD_STATUS_COUNT)
-		return "unknown";
-	return names[st];
-}
-
 char *field_errors(const struct device *d, char *buf, size_t len)
 {
 	if (len == 0)

@@ -11,23 +11,6 @@
 #include "model/error.h"
 #include "model/store.h"
 
-/* A device's overall state, worst first. The names (field_status_name) are an interface: the
- * `status` column of devices.csv and the HTML report use them. */
-enum field_status {
-	FIELD_STATUS_UNREACHABLE, /* the last polls got no answer */
-	FIELD_STATUS_FAULT,       /* down, a fault that stops printing, or a critical alert */
-	FIELD_STATUS_WARNING,     /* a warning state, a non-critical error bit or alert */
-	FIELD_STATUS_UNKNOWN,     /* never polled completely */
-	FIELD_STATUS_OK,
-	FIELD_STATUS_COUNT
-};
-
-/* The state of d; reads d->alerts when they were loaded. */
-enum field_status field_device_status(const struct device *d);
-
-/* "unreachable", "fault", "warning", "unknown", "ok". Static string. */
-const char *field_status_name(enum field_status st);
-
 /* The error bits of d as words joined by "; " ("jammed; door open") into buf (len bytes, always
  * NUL-terminated; "" when there are none or they are not known). Returns buf. */
 char *field_errors(const struct device *d, char *buf, size_t len);

@@ -508,12 +508,12 @@ static void sync_state_section(struct report *r)
 
 /* ---- the device table ---- */
 
-static void status_cell(FILE *f, enum field_status st)
+static void status_cell(FILE *f, enum device_state st)
 {
 	put(f, "<td class=\"st st-");
-	put(f, field_status_name(st));
+	put(f, device_state_name(st));
 	put(f, "\">");
-	put(f, field_status_name(st));
+	put(f, device_state_name(st));
 	put(f, "</td>");
 }
 
@@ -551,7 +551,7 @@ static int device_table_row(void *ctx, const struct device *d, struct fc_error *
 	struct report *r = ctx;
 	FILE *f = r->f;
 	put(f, "<tr>");
-	status_cell(f, field_device_status(d));
+	status_cell(f, device_state_of(d));
 	put(f, "<td><a href=\"#d");
 	integer(f, d->id);
 	put(f, "\">");
@@ -852,13 +852,13 @@ static int device_detail(void *ctx, const struct device *d, struct fc_error *err
 {
 	struct report *r = ctx;
 	FILE *f = r->f;
-	enum field_status st = field_device_status(d);
+	enum device_state st = device_state_of(d);
 	put(f, "<article id=\"d");
 	integer(f, d->id);
 	put(f, "\">\n<h3><span class=\"st st-");
-	put(f, field_status_name(st));
+	put(f, device_state_name(st));
 	put(f, "\">");
-	put(f, field_status_name(st));
+	put(f, device_state_name(st));
 	put(f, "</span> ");
 	text(f, d->address);
 	put(f, " — ");

@@ -201,28 +201,44 @@ const char *alert_severity_name(int severity)
 	}
 }
 
-const char *device_summary(const struct device *d)
+enum device_state device_state_of(const struct device *d)
 {
-	if (!d->last_poll && !d->last_poll_ok)
-		return "new";
 	if (d->unreachable_polls > 0)
-		return "unreachable";
-	bool warning = d->poll_error != NULL || d->status_device == 3;
+		return DEVICE_UNREACHABLE;
+	if (d->last_poll_ok == 0)
+		return DEVICE_UNKNOWN;
 	if (d->status_device == 5)
-		return "error";
-	for (int b = 0; b < PRINTER_ERR_COUNT; b++) {
-		if (!(d->error_bits & (1u << b)))
-			continue;
-		if (printer_error_is_critical(b))
-			return "error";
-		warning = true;
+		return DEVICE_FAULT;
+	bool warning = d->status_device == 3 || d->poll_error != NULL;
+	if (d->error_bits_known) {
+		for (int b = 0; b < PRINTER_ERR_COUNT; b++) {
+			if (!(d->error_bits & (1u << b)))
+				continue;
+			if (printer_error_is_critical(b))
+				return DEVICE_FAULT;
+			warning = true;
+		}
 	}
 	for (size_t i = 0; i < d->n_alerts; i++) {
 		if (d->alerts[i].cleared_at)
 			continue;
 		if (d->alerts[i].severity == 3)
-			return "error";
+			return DEVICE_FAULT;
 		warning = true;
 	}
-	return warning ? "warning" : "ok";
+	return warning ? DEVICE_WARNING : DEVICE_OK;
+}
+
+const char *device_state_name(enum device_state st)
+{
+	static const char *const names[DEVICE_STATE_COUNT] = {
+		[DEVICE_FAULT] = "fault",
+		[DEVICE_UNREACHABLE] = "unreachable",
+		[DEVICE_WARNING] = "warning",
+		[DEVICE_UNKNOWN] = "unknown",
+		[DEVICE_OK] = "ok",
+	};
+	if ((unsigned)st >= DEVICE_STATE_COUNT)
+		return "unknown";
+	return names[st];
 }

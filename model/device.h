@@ -164,10 +164,22 @@ const char *printer_error_name(int bit);
 /* Whether the bit is a fault that stops printing (no paper, jammed, door open, ...). */
 bool printer_error_is_critical(int bit);
 
-/* One word that sums up a device for lists: "new" (never polled), "unreachable" (the last poll got
- * no answer), "error" (down, a critical error bit or critical alert), "warning" (warning status,
- * another error bit or alert, or a poll error), "ok". Static string. */
-const char *device_summary(const struct device *d);
+/* A device's overall state, worst first (lists sort by it). The names (device_state_name) are an
+ * interface: the console, `devices`, the `status` column of devices.csv and the HTML report. */
+enum device_state {
+	DEVICE_FAULT,       /* down, an error bit that stops printing, or a critical alert */
+	DEVICE_UNREACHABLE, /* the last polls got no answer */
+	DEVICE_WARNING,     /* warning status, another error bit or alert, or a poll error */
+	DEVICE_UNKNOWN,     /* never polled completely */
+	DEVICE_OK,
+	DEVICE_STATE_COUNT
+};
+
+/* The state of d; reads d->alerts when they were loaded (cleared ones do not count). */
+enum device_state device_state_of(const struct device *d);
+
+/* "fault", "unreachable", "warning", "unknown", "ok". Static string. */
+const char *device_state_name(enum device_state st);
 
 /* Words for hrDeviceStatus / hrPrinterStatus / an alert severity ("running", "idle",
  * "critical"); "unknown" for values outside the MIB. Static strings. */

@@ -123,7 +123,7 @@ void draw_box(struct console *c, struct rect rc, const char *title)
 
 int role_for_status(const char *status)
 {
-	if (!strcmp(status, "error") || !strcmp(status, "unreachable"))
+	if (!strcmp(status, "fault") || !strcmp(status, "unreachable"))
 		return RL_CRIT;
 	if (!strcmp(status, "warning"))
 		return RL_WARN;

@@ -46,17 +46,6 @@ bool fleet_col_numeric(enum fleet_col c)
 	return c < FLEET_COL_COUNT && columns[c].right;
 }
 
-/* device_summary() words, worst first: the rank sorts them. */
-static const char *const status_order[] = { "error", "unreachable", "warning", "new", "ok" };
-
-static int status_rank_of(const char *word)
-{
-	for (size_t i = 0; i < sizeof status_order / sizeof status_order[0]; i++)
-		if (strcmp(word, status_order[i]) == 0)
-			return (int)i;
-	return (int)(sizeof status_order / sizeof status_order[0]);
-}
-
 void fleet_init(struct fleet *f, int low_percent)
 {
 	memset(f, 0, sizeof *f);
@@ -175,8 +164,8 @@ static int problems_of(struct fleet_row *r, const struct device *d, int low)
 static int row_build(struct fleet_row *r, const struct device *d, int low)
 {
 	r->id = d->id;
-	r->status = device_summary(d);
-	r->status_rank = status_rank_of(r->status);
+	r->status_rank = (int)device_state_of(d);
+	r->status = device_state_name((enum device_state)r->status_rank);
 	r->address = clean(d->address);
 	r->name = clean(d->sys_name && *d->sys_name ? d->sys_name : d->address);
 	char model[2 * TEXT_MAX];
@@ -248,11 +237,11 @@ static void counts_update(struct fleet *f)
 			continue;
 		}
 		c.included++;
-		if (r->status_rank == 0)
+		if (r->status_rank == DEVICE_FAULT)
 			c.errors++;
-		else if (r->status_rank == 1)
+		else if (r->status_rank == DEVICE_UNREACHABLE)
 			c.unreachable++;
-		else if (r->status_rank == 2)
+		else if (r->status_rank == DEVICE_WARNING)
 			c.warnings++;
 		if (r->lowest_sev < 2)
 			c.low++;

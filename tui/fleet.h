@@ -54,8 +54,8 @@ struct fleet_problem {
 
 struct fleet_row {
 	int64_t id;
-	const char *status;  /* device_summary(): "error", "unreachable", "warning", "new", "ok" */
-	int status_rank;     /* 0 error ... 4 ok, for sorting */
+	const char *status;  /* device_state_name(): "unreachable", "fault", "warning", "unknown", "ok" */
+	int status_rank;     /* enum device_state, worst first: sorts the status column */
 	char *name;          /* sysName, else the address */
 	char *address;
 	char *model;         /* "Vendor Model" */

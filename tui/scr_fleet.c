@@ -379,7 +379,7 @@ static void device_build(struct console *c, int width)
 	}
 	int low = c->cfg->alerts.supply_low;
 	char t1[64], t2[64];
-	const char *status = device_summary(&d);
+	const char *status = device_state_name(device_state_of(&d));
 	const struct fleet_row *row = fleet_find(&c->fleet, d.id);
 	tv_add(tv, RL_TITLE, 0, "%s  %s  %s  %s%s", d.sys_name && *d.sys_name ? d.sys_name : d.address, d.address,
 	       row ? row->model : (d.model ? d.model : ""), d.included ? status : "excluded",
@@ -387,7 +387,7 @@ static void device_build(struct console *c, int width)
 
 	tv_section(tv, "Status");
 	kv(tv, RL_NORMAL, "Summary", "%s", status);
-	kv(tv, role_for_status(d.status_device == 5 ? "error" : d.status_device == 3 ? "warning" : "ok"), "Device status",
+	kv(tv, role_for_status(d.status_device == 5 ? "fault" : d.status_device == 3 ? "warning" : "ok"), "Device status",
 	   "%s", d.status_device ? device_status_name(d.status_device) : "not reported");
 	kv(tv, RL_NORMAL, "Printer status", "%s", d.status_printer ? printer_status_name(d.status_printer) : "not reported");
 	if (!d.error_bits_known) {

@@ -18,7 +18,7 @@ ENV="TERM=xterm-256color LANG=C.UTF-8 TZ=UTC"
 con_start 100 30 "$ENV" --config "$CONF" || con_fail "tmux did not start"
 con_wait "60 devices" || con_fail "the header does not count 60 devices"
 con_wait "Enter open" || con_fail "no hint bar"
-con_wait_re "^error +PRN-" || con_fail "no device rows, worst first"
+con_wait_re "^fault +PRN-" || con_fail "no device rows, worst first"
 
 # the cursor rests on the selected row (the first device, under the titles on line 2)
 [ "$(con_display '#{cursor_y}')" = 3 ] || con_fail "cursor on line $(con_display '#{cursor_y}'), not the selected row 3"
@@ -133,6 +133,6 @@ _con_until con_restored || con_fail "Ctrl-Z did not restore the terminal"
 con_type "fg"
 con_keys Enter
 con_wait "Enter open" || con_fail "the console did not come back after fg"
-con_wait_re "^error +PRN-" || con_fail "no rows after fg"
+con_wait_re "^fault +PRN-" || con_fail "no rows after fg"
 con_quit || con_fail "q after fg"
 echo "ok"

@@ -71,7 +71,7 @@ static void test_rows(void **state)
 	assert_null(strchr(r->name, '\x1b'));
 	assert_string_equal(r->name, "evil");
 	assert_string_equal(r->model, "HP LaserJet M404");
-	assert_string_equal(r->status, "error");
+	assert_string_equal(r->status, "fault");
 	assert_int_equal(r->total, 1234);
 	assert_int_equal(r->black, -1);
 	/* the full waste box is a fault and wins over the low toner */
