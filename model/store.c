@@ -255,6 +255,20 @@ static char *col_strdup(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* Room for element n of an array with *cap elements of elem bytes, doubling when it is full.
+ * Returns the array (moved, perhaps), or NULL when out of memory: arr is then still valid and
+ * still the caller's. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void *p = realloc(arr, ncap * elem);
+	if (p)
+		*cap = ncap;
+	return p;
+}
+
 /* Runs a statement that returns no rows. */
 static int step_done(struct store *s, sqlite3_stmt *st, struct fc_error *err, const char *doing)
 {
@@ -963,14 +977,10 @@ static int load_meters(struct store *s, struct device *d, struct fc_error *err)
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (d->n_meters == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct meter *m = realloc(d->meters, ncap * sizeof *m);
-			if (!m)
-				goto oom;
-			d->meters = m;
-			cap = ncap;
-		}
+		struct meter *grown = grow(d->meters, d->n_meters, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		d->meters = grown;
 		struct meter *m = &d->meters[d->n_meters++];
 		memset(m, 0, sizeof *m);
 		m->name = col_strdup(st, 0);
@@ -998,14 +1008,10 @@ static int load_supplies(struct store *s, struct device *d, struct fc_error *err
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (d->n_supplies == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct supply *p = realloc(d->supplies, ncap * sizeof *p);
-			if (!p)
-				goto oom;
-			d->supplies = p;
-			cap = ncap;
-		}
+		struct supply *grown = grow(d->supplies, d->n_supplies, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		d->supplies = grown;
 		struct supply *p = &d->supplies[d->n_supplies++];
 		memset(p, 0, sizeof *p);
 		p->index = sqlite3_column_int(st, 0);
@@ -1036,22 +1042,18 @@ static int load_alerts(struct store *s, int64_t id, struct alert **out, size_t *
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	size_t cap = 0;
+	size_t cap = 0, ids_cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct alert *a = realloc(*out, ncap * sizeof *a);
-			if (!a)
+		struct alert *grown = grow(*out, *n, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		*out = grown;
+		if (ids) {
+			int64_t *grown_ids = grow(*ids, *n, &ids_cap, sizeof *grown_ids);
+			if (!grown_ids)
 				goto oom;
-			*out = a;
-			if (ids) {
-				int64_t *ni = realloc(*ids, ncap * sizeof *ni);
-				if (!ni)
-					goto oom;
-				*ids = ni;
-			}
-			cap = ncap;
+			*ids = grown_ids;
 		}
 		struct alert *a = &(*out)[*n];
 		memset(a, 0, sizeof *a);
@@ -1130,14 +1132,10 @@ int store_devices_list(struct store *s, enum store_device_filter filter, unsigne
 	size_t count = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct device *nd = realloc(devs, ncap * sizeof *nd);
-			if (!nd)
-				goto oom;
-			devs = nd;
-			cap = ncap;
-		}
+		struct device *grown = grow(devs, count, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		devs = grown;
 		if (read_device_row(st, &devs[count]) < 0) {
 			count++;
 			goto oom;
@@ -1336,17 +1334,13 @@ int store_ranges_list(struct store *s, struct range **out, size_t *n, struct fc_
 	size_t count = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct range *nr = realloc(r, ncap * sizeof *nr);
-			if (!nr) {
-				sqlite3_reset(st);
-				range_array_free(&r, count);
-				return fc_error_set(err, "out of memory listing ranges");
-			}
-			r = nr;
-			cap = ncap;
+		struct range *grown = grow(r, count, &cap, sizeof *grown);
+		if (!grown) {
+			sqlite3_reset(st);
+			range_array_free(&r, count);
+			return fc_error_set(err, "out of memory listing ranges");
 		}
+		r = grown;
 		struct range *x = &r[count++];
 		x->id = sqlite3_column_int64(st, 0);
 		x->target = col_strdup(st, 1);
@@ -1468,17 +1462,13 @@ int store_syncs_list(struct store *s, size_t limit, struct sync_record **out, si
 	size_t count = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct sync_record *nr = realloc(r, ncap * sizeof *nr);
-			if (!nr) {
-				sqlite3_reset(st);
-				sync_array_free(&r, count);
-				return fc_error_set(err, "out of memory listing syncs");
-			}
-			r = nr;
-			cap = ncap;
+		struct sync_record *grown = grow(r, count, &cap, sizeof *grown);
+		if (!grown) {
+			sqlite3_reset(st);
+			sync_array_free(&r, count);
+			return fc_error_set(err, "out of memory listing syncs");
 		}
+		r = grown;
 		struct sync_record *x = &r[count++];
 		x->id = sqlite3_column_int64(st, 0);
 		x->started_at = sqlite3_column_int64(st, 1);
@@ -1556,14 +1546,10 @@ int store_outbox_list(struct store *s, bool with_bodies, struct outbox_entry **o
 	size_t count = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct outbox_entry *nr = realloc(r, ncap * sizeof *nr);
-			if (!nr)
-				goto oom;
-			r = nr;
-			cap = ncap;
-		}
+		struct outbox_entry *grown = grow(r, count, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		r = grown;
 		struct outbox_entry *x = &r[count++];
 		memset(x, 0, sizeof *x);
 		x->id = sqlite3_column_int64(st, 0);
@@ -1671,14 +1657,10 @@ int store_notifications_list(struct store *s, bool active_only, struct notificat
 	size_t count = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct notification *nr = realloc(r, ncap * sizeof *nr);
-			if (!nr)
-				goto oom;
-			r = nr;
-			cap = ncap;
-		}
+		struct notification *grown = grow(r, count, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		r = grown;
 		struct notification *x = &r[count];
 		x->key = col_strdup(st, 0);
 		if (!x->key)
