@@ -32,7 +32,7 @@ ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 LIBS    := $(SNMP_LIBS) $(PKG_LIBS) -lpthread -lm
 
 # The library: every module but the entry point. Tests link against it.
-LIB_SRCS := $(sort $(wildcard model/*.c collectors/*.c uplink/*.c exports/*.c tui/*.c))
+LIB_SRCS := $(sort $(wildcard model/*.c collectors/*.c uplink/*.c exports/*.c service/*.c tui/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libfleetcon.a
 BIN      := $(BUILD)/fleetcon
@@ -143,17 +143,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all tools
 	@scripts/bench.sh
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/fleetcon
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/fleetcon
-	install -m 0644 fleetcon.conf.example $(DESTDIR)$(PREFIX)/share/doc/fleetcon/fleetcon.conf.example
-
-uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/fleetcon
-	rm -f $(DESTDIR)$(PREFIX)/share/doc/fleetcon/fleetcon.conf.example
-	-rmdir $(DESTDIR)$(PREFIX)/share/doc/fleetcon 2>/dev/null
-
 clean:
 	rm -rf build
+
+# Each area keeps its own rules in mk/NAME.mk (install, fuzz, the simulator, robustness loops).
+include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
