@@ -19,7 +19,7 @@
 #include "model/queue.h"
 #include "model/store.h"
 #include "model/version.h"
-#include "tui/actions.h"
+#include "service/actions.h"
 #include "tui/console.h"
 #include "uplink/commands.h"
 
@@ -39,6 +39,7 @@ static const struct command {
 	{ "poll", poll_main, "poll [DEVICE...]", "read meters, supplies and faults now (default: every included device)" },
 	{ "devices", devices_main, "devices [--json]", "list the devices in the database" },
 	{ "show", show_main, "show DEVICE [--json] [--raw]", "one device: identity, status, meters, supplies, alerts" },
+	{ "alerts", alerts_main, "alerts [--json] [--all]", "the printers' active alerts, worst first (--all: every device)" },
 	{ "include", include_main, "include DEVICE...", "manage and report these devices" },
 	{ "exclude", include_main, "exclude DEVICE...", "stop managing and reporting these devices" },
 	{ "range", range_main, "range add|list|remove", "the discovery ranges and manual addresses" },

@@ -19,7 +19,7 @@
 #include "model/config.h"
 #include "model/store.h"
 #include "model/text.h"
-#include "tui/actions.h"
+#include "service/actions.h"
 #include "tui/format.h"
 #include "tui/ui.h"
 #include "uplink/sync.h"

@@ -2,7 +2,7 @@
  * the collectors (results saved in batches, one transaction each), upload and preview with the
  * uplink, export, include / exclude, range changes and site facts. Each handler uses its thread's
  * own store connection and speaks only through agent events. */
-#include "tui/actions.h"
+#include "service/actions.h"
 
 #include <inttypes.h>
 #include <jansson.h>

@@ -2,8 +2,8 @@
  * AGENT_CMD_* kind (model/agent.h), built on the collectors, the uplink, the exports and the
  * store, and the agent that runs them. No curses here: the headless service can host the same
  * agent. Handlers report through the agent's events only. */
-#ifndef FLEETCON_TUI_ACTIONS_H
-#define FLEETCON_TUI_ACTIONS_H
+#ifndef FLEETCON_SERVICE_ACTIONS_H
+#define FLEETCON_SERVICE_ACTIONS_H
 
 #include "model/agent.h"
 #include "model/error.h"
