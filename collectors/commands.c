@@ -642,6 +642,219 @@ int range_main(struct fc_context *ctx, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* ---- alerts ---- */
+
+/* One active alert and the device that reports it (both borrowed from the device array). */
+struct alert_row {
+	const struct device *d;
+	const struct alert *a;
+	size_t order; /* the device's place in the list (id order) */
+};
+
+/* prtAlertSeverityLevel, worst first: critical, the two warnings, other, anything else. */
+static int severity_rank(int severity)
+{
+	static const int rank[] = { [3] = 1, [4] = 2, [5] = 2, [1] = 3 };
+	if (severity > 0 && (size_t)severity < sizeof rank / sizeof rank[0] && rank[severity])
+		return rank[severity];
+	return 4;
+}
+
+static int alert_row_cmp(const void *x, const void *y)
+{
+	const struct alert_row *p = x, *q = y;
+	int rp = severity_rank(p->a->severity), rq = severity_rank(q->a->severity);
+	if (rp != rq)
+		return rp < rq ? -1 : 1;
+	if (p->order != q->order)
+		return p->order < q->order ? -1 : 1;
+	if (p->a->first_seen != q->a->first_seen)
+		return p->a->first_seen < q->a->first_seen ? -1 : 1;
+	return (p->a->index > q->a->index) - (p->a->index < q->a->index);
+}
+
+/* "45s", "12m", "3h 5m", "2d 4h": how long ago t was; "-" when it is not known. */
+static void format_age(int64_t t, int64_t now, char *buf, size_t len)
+{
+	static const struct {
+		int64_t secs;
+		const char *unit;
+	} units[] = { { 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" } };
+	if (!t) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	int64_t age = now > t ? now - t : 0;
+	size_t u = 0;
+	while (u + 1 < sizeof units / sizeof units[0] && age < units[u].secs)
+		u++;
+	int64_t big = age / units[u].secs;
+	/* Days and hours carry the next unit too: "3h 5m" says more than "3h". */
+	int64_t rest = u < 2 ? age % units[u].secs / units[u + 1].secs : 0;
+	if (rest)
+		snprintf(buf, len, "%" PRId64 "%s %" PRId64 "%s", big, units[u].unit, rest, units[u + 1].unit);
+	else
+		snprintf(buf, len, "%" PRId64 "%s", big, units[u].unit);
+}
+
+/* Characters (code points) in a UTF-8 string: the columns it takes for the scripts we expect. */
+static size_t text_columns(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* Prints s cleaned, padded to width columns, or cut on a character boundary and ended with "…"
+ * when it is longer. */
+static void put_column(FILE *out, const char *s, size_t width)
+{
+	char *clean = text_clean(s && *s ? s : "-");
+	const char *t = clean ? clean : "?";
+	size_t cols = text_columns(t);
+	if (cols <= width) {
+		fprintf(out, "%s%*s", t, (int)(width - cols), "");
+	} else {
+		size_t i = 0, kept = 0;
+		while (t[i] && kept < width - 1) {
+			i++;
+			while (((unsigned char)t[i] & 0xC0) == 0x80)
+				i++;
+			kept++;
+		}
+		fprintf(out, "%.*s…", (int)i, t);
+	}
+	free(clean);
+}
+
+static json_t *alert_row_json(const struct alert_row *r, int64_t now)
+{
+	const struct alert *a = r->a;
+	char when[CLOCK_ISO_LEN];
+	json_t *o = json_pack("{s:I, s:o, s:o, s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i, s:o, s:o}",
+			      "device", (json_int_t)r->d->id, "address", json_text(r->d->address),
+			      "serial", json_text(r->d->serial), "included", r->d->included,
+			      "severity", alert_severity_name(a->severity), "severity_code", a->severity,
+			      "group", a->group, "group_index", a->group_index, "code", a->code,
+			      "location", a->location, "description", json_text(a->description),
+			      "training", a->training, "index", a->index,
+			      "first_seen", a->first_seen ? json_string(clock_format_utc(a->first_seen, when, sizeof when))
+							  : json_null(),
+			      "age", a->first_seen ? json_integer(now > a->first_seen ? now - a->first_seen : 0)
+						   : json_null());
+	return o;
+}
+
+int alerts_main(struct fc_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "usage: fleetcon alerts [--json] [--all]\n"
+			    "  The active alerts of the printers' alert tables, worst first; --all: of every\n"
+			    "  device, not only the included ones.\n";
+	bool json = false, all = false;
+	int opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "jah", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'a': all = true; break;
+		case 'h': fputs(usage, ctx->out); return EXIT_OK;
+		default: fputs(usage, ctx->err); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(ctx->err, "%s: alerts takes no arguments (one device's alerts: 'fleetcon show %s')\n",
+			ctx->argv0, argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	struct fc_error err = { { 0 } };
+	struct device *devs = NULL;
+	size_t n = 0;
+	int listed = store_devices_list(s, all ? STORE_DEVICES_ALL : STORE_DEVICES_INCLUDED, STORE_LOAD_ALERTS,
+					&devs, &n, &err);
+	store_close(&s);
+	if (listed < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		return EXIT_FAILED;
+	}
+
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += devs[i].n_alerts;
+	struct alert_row *rows = calloc(count ? count : 1, sizeof *rows);
+	if (!rows) {
+		fprintf(ctx->err, "%s: out of memory\n", ctx->argv0);
+		device_array_free(&devs, n);
+		return EXIT_FAILED;
+	}
+	size_t nrows = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < devs[i].n_alerts; j++)
+			if (!devs[i].alerts[j].cleared_at)
+				rows[nrows++] = (struct alert_row){ &devs[i], &devs[i].alerts[j], i };
+	qsort(rows, nrows, sizeof *rows, alert_row_cmp);
+	int64_t now = clock_now();
+
+	int rc = EXIT_OK;
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr && i < nrows; i++) {
+			json_t *o = alert_row_json(&rows[i], now);
+			if (!o || json_array_append_new(arr, o) < 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
+		}
+		rc = print_json(ctx, arr);
+	} else {
+		/* The address and description columns are as wide as their longest cell, within bounds. */
+		size_t addr_w = strlen("ADDRESS"), desc_w = strlen("DESCRIPTION");
+		for (size_t i = 0; i < nrows; i++) {
+			char *a = text_clean(rows[i].d->address ? rows[i].d->address : "-");
+			char *t = text_clean(rows[i].a->description ? rows[i].a->description : "-");
+			if (a && text_columns(a) > addr_w)
+				addr_w = text_columns(a);
+			if (t && text_columns(t) > desc_w)
+				desc_w = text_columns(t);
+			free(a);
+			free(t);
+		}
+		addr_w = addr_w > 39 ? 39 : addr_w;
+		desc_w = desc_w > 60 ? 60 : desc_w;
+		fprintf(ctx->out, "%-6s ", "DEVICE");
+		put_column(ctx->out, "ADDRESS", addr_w);
+		fprintf(ctx->out, " %-8s %5s %5s ", "SEVERITY", "GROUP", "CODE");
+		put_column(ctx->out, "DESCRIPTION", desc_w);
+		fprintf(ctx->out, " %s\n", "AGE");
+		for (size_t i = 0; i < nrows; i++) {
+			const struct alert *a = rows[i].a;
+			char age[32];
+			format_age(a->first_seen, now, age, sizeof age);
+			fprintf(ctx->out, "%-6" PRId64 " ", rows[i].d->id);
+			put_column(ctx->out, rows[i].d->address, addr_w);
+			fprintf(ctx->out, " %-8s %5d %5d ", alert_severity_name(a->severity), a->group, a->code);
+			put_column(ctx->out, a->description, desc_w);
+			fprintf(ctx->out, " %s\n", age);
+		}
+		if (nrows == 0)
+			fprintf(ctx->err, "%s: no active alerts on the %zu %sdevice%s\n", ctx->argv0, n,
+				all ? "" : "included ", n == 1 ? "" : "s");
+	}
+	free(rows);
+	device_array_free(&devs, n);
+	return rc;
+}
+
 /* ---- siteinfo ---- */
 
 static void put_bytes(FILE *out, const char *label, uint64_t total, uint64_t free_bytes)

@@ -15,6 +15,10 @@ int include_main(struct fc_context *ctx, int argc, char **argv);
 /* fleetcon range add TARGET [--profile NAMES] [--port N] [--force] | list [--json] | remove ID|TARGET */
 int range_main(struct fc_context *ctx, int argc, char **argv);
 
+/* fleetcon alerts [--json] [--all]: the active prtAlertTable entries of the included devices
+ * (--all: of every device), worst severity first, then by device. */
+int alerts_main(struct fc_context *ctx, int argc, char **argv);
+
 /* fleetcon siteinfo [--json] */
 int siteinfo_main(struct fc_context *ctx, int argc, char **argv);
 
