@@ -16,7 +16,11 @@ int include_main(struct fc_context *ctx, int argc, char **argv);
 int range_main(struct fc_context *ctx, int argc, char **argv);
 
 /* fleetcon alerts [--json] [--all]: the active prtAlertTable entries of the included devices
- * (--all: of every device), worst severity first, then by device. */
+ * (--all: of every device), worst severity first, then by device. --json prints an array of
+ * {device, address, serial, included, severity, severity_code, group, group_index, code,
+ *  location, description, training, index, first_seen, age}: the alert fields as in
+ * device_json(), first_seen "YYYY-MM-DDTHH:MM:SSZ" or null, age in seconds or null (the man page
+ * fleetcon.1 documents them for users). */
 int alerts_main(struct fc_context *ctx, int argc, char **argv);
 
 /* fleetcon siteinfo [--json] */
