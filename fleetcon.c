@@ -34,7 +34,7 @@ static const struct command {
 	const char *usage;
 	const char *summary;
 } commands[] = {
-	{ "discover", discover_main, "discover TARGET... [--profile NAMES] [--dry-run]",
+	{ "discover", discover_main, "discover TARGET... [--profile NAMES | --community STR] [--dry-run]",
 	  "find printers (TARGET: HOST[:PORT], A.B.C.D/N, A.B.C.D-A.B.C.E) and add them" },
 	{ "poll", poll_main, "poll [DEVICE...]", "read meters, supplies and faults now (default: every included device)" },
 	{ "devices", devices_main, "devices [--json]", "list the devices in the database" },
@@ -154,11 +154,13 @@ static int wait_jobs(struct fc_context *ctx, struct agent *a, const int64_t *job
 }
 
 /* Starts the agent the console would host, on the configured database. */
-static struct agent *start_agent(struct fc_context *ctx, struct actions_config *ac)
+static struct agent *start_agent(struct fc_context *ctx, struct actions_config **ac)
 {
 	struct fc_error err = { { 0 } };
-	ac->cfg = ctx->cfg;
-	struct agent *a = actions_agent_new(ctx->cfg->database.path, ac, &err);
+	struct agent *a = NULL;
+	*ac = actions_config_new(ctx->cfg, &err);
+	if (*ac && !(a = actions_agent_new(ctx->cfg->database.path, *ac, &err)))
+		actions_config_free(ac);
 	if (!a)
 		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
 	return a;
@@ -168,13 +170,15 @@ static void stop_agent(struct fc_context *ctx, struct agent **a)
 {
 	struct fc_error err = { { 0 } };
 	if (agent_stop(*a, 15000, &err) < 0)
-		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-	agent_free(a);
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg); /* its threads still use it: not freed */
+	else
+		agent_free(a);
 }
 
-static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids, size_t n, int64_t x)
+static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids, size_t n, int64_t x,
+			   const char *text)
 {
-	struct actions_config ac;
+	struct actions_config *ac = NULL;
 	struct agent *a = start_agent(ctx, &ac);
 	if (!a)
 		return EXIT_FAILED;
@@ -183,7 +187,7 @@ static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids,
 	size_t submitted = 0;
 	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
 		struct fc_error err = { { 0 } };
-		if (agent_submit(a, kind, ids[i], x, 0, NULL, &jobs[i], &err) < 0) {
+		if (agent_submit(a, kind, ids[i], x, 0, text, &jobs[i], &err) < 0) {
 			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
 			rc = EXIT_FAILED;
 		} else {
@@ -197,6 +201,8 @@ static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids,
 	if (rc == EXIT_OK)
 		rc = waited;
 	stop_agent(ctx, &a);
+	if (!a)
+		actions_config_free(&ac);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	free(jobs);
@@ -237,7 +243,7 @@ static int poll_main(struct fc_context *ctx, int argc, char **argv)
 		store_close(&s);
 	}
 	if (rc == EXIT_OK)
-		rc = submit_and_wait(ctx, AGENT_CMD_POLL, ids, n, 0);
+		rc = submit_and_wait(ctx, AGENT_CMD_POLL, ids, n, 0, NULL);
 	free(ids);
 	return rc;
 }
@@ -274,22 +280,26 @@ static int discover_main(struct fc_context *ctx, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "profile", required_argument, NULL, 'p' },
+		{ "community", required_argument, NULL, 'C' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *usage = "usage: fleetcon discover TARGET... [--profile NAME[,NAME...]] [--dry-run] [--force]\n"
+	const char *usage = "usage: fleetcon discover TARGET... [--profile NAME[,NAME...] | --community STR] [--dry-run] [--force]\n"
 			    "  TARGET: HOST[:PORT], A.B.C.D/N[:PORT], A.B.C.D-A.B.C.E[:PORT] or an IPv6 address.\n"
 			    "  Each target joins the discovery list (see 'fleetcon range list') and is swept now;\n"
-			    "  printers found are added. --dry-run prints the cost and sends nothing.\n";
-	const char *profile_list = "";
+			    "  printers found are added. --community sweeps with an SNMPv2c community given here\n"
+			    "  instead of the configured profiles. --dry-run prints the cost and sends nothing.\n";
+	const char *profile_list = "", *community = NULL;
+	struct snmp_profile adhoc = { .name = ACTIONS_COMMUNITY_PROFILE, .version = CONFIG_SNMP_V2C };
 	bool dry_run = false, force = false;
 	int opt;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "p:nfh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p': profile_list = optarg; break;
+		case 'C': community = optarg; break;
 		case 'n': dry_run = true; break;
 		case 'f': force = true; break;
 		case 'h': fputs(usage, ctx->out); return EXIT_OK;
@@ -301,12 +311,28 @@ static int discover_main(struct fc_context *ctx, int argc, char **argv)
 		fputs(usage, ctx->err);
 		return EXIT_USAGE;
 	}
+	if (community && *profile_list) {
+		fprintf(ctx->err, "%s: discover: --profile and --community exclude each other\n", ctx->argv0);
+		return EXIT_USAGE;
+	}
+	if (community && (!*community || strlen(community) >= sizeof adhoc.community)) {
+		fprintf(ctx->err, "%s: discover: --community takes 1 to %zu characters\n", ctx->argv0,
+			sizeof adhoc.community - 1);
+		return EXIT_USAGE;
+	}
 	struct target *targets = calloc(n, sizeof *targets);
 	const struct snmp_profile **profiles = calloc(ctx->cfg->profile_count, sizeof *profiles);
 	struct discovery_target *dt = calloc(n, sizeof *dt);
 	int64_t *ranges = calloc(n, sizeof *ranges);
 	int rc = targets && profiles && dt && ranges ? EXIT_OK : EXIT_FAILED;
-	int np = rc == EXIT_OK ? profiles_of(ctx, profile_list, profiles) : -1;
+	int np = -1;
+	if (rc == EXIT_OK && community) {
+		snprintf(adhoc.community, sizeof adhoc.community, "%s", community);
+		profiles[0] = &adhoc;
+		np = 1;
+	} else if (rc == EXIT_OK) {
+		np = profiles_of(ctx, profile_list, profiles);
+	}
 	if (np <= 0)
 		rc = EXIT_USAGE;
 	/* Every target is checked before anything is sent or saved. */
@@ -322,11 +348,7 @@ static int discover_main(struct fc_context *ctx, int argc, char **argv)
 	}
 	if (rc == EXIT_OK && dry_run) {
 		struct engine_limits l;
-		snmp_engine_limits_default(&l);
-		l.concurrency = ctx->cfg->poll.concurrency;
-		l.per_host = ctx->cfg->poll.per_host;
-		l.timeout_ms = (int)ctx->cfg->poll.timeout_ms;
-		l.retries = ctx->cfg->poll.retries;
+		snmp_engine_limits_from_config(ctx->cfg, &l);
 		struct discovery_options o = { .port_probe = true };
 		struct discovery_estimate est;
 		struct fc_error err = { { 0 } };
@@ -365,12 +387,13 @@ static int discover_main(struct fc_context *ctx, int argc, char **argv)
 			store_close(&s);
 		}
 		if (rc == EXIT_OK)
-			rc = submit_and_wait(ctx, AGENT_CMD_DISCOVER, ranges, n, 0);
+			rc = submit_and_wait(ctx, AGENT_CMD_DISCOVER, ranges, n, 0, community);
 	}
 	free(targets);
 	free(profiles);
 	free(dt);
 	free(ranges);
+	explicit_bzero(adhoc.community, sizeof adhoc.community);
 	return rc;
 }
 

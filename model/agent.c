@@ -33,11 +33,13 @@ struct thread_slot {
 	bool created;
 	bool joined;
 	struct store *store;
+	void *local;                      /* agent_job_local(): kept across commands */
 };
 
 struct worker {
 	char name[32];
 	int nthreads;
+	void (*local_free)(void *value);
 	struct fc_queue *commands;
 	struct thread_slot slots[MAX_THREADS];
 };
@@ -72,6 +74,7 @@ struct agent {
 struct agent_job {
 	struct job_entry *entry;
 	struct store *store;
+	struct thread_slot *slot;
 	char summary[512];
 };
 
@@ -162,6 +165,17 @@ int agent_worker_add(struct agent *a, const char *name, int threads, struct fc_e
 		w->slots[i].worker = a->nworkers;
 	}
 	return a->nworkers++;
+}
+
+int agent_worker_set_local_free(struct agent *a, int worker, void (*free_fn)(void *value),
+				struct fc_error *err)
+{
+	if (a->started)
+		return fc_error_set(err, "a worker's thread values are set up before the agent starts");
+	if (worker < 0 || worker >= a->nworkers)
+		return fc_error_set(err, "no worker %d", worker);
+	a->workers[worker].local_free = free_fn;
+	return 0;
 }
 
 int agent_register(struct agent *a, int kind, int worker, agent_handler_fn fn, void *arg,
@@ -376,6 +390,16 @@ struct store *agent_job_store(struct agent_job *job)
 	return job->store;
 }
 
+void *agent_job_local(struct agent_job *job)
+{
+	return job->slot->local;
+}
+
+void agent_job_set_local(struct agent_job *job, void *value)
+{
+	job->slot->local = value;
+}
+
 bool agent_job_cancelled(const struct agent_job *job)
 {
 	return __atomic_load_n(&job->entry->cancel, __ATOMIC_SEQ_CST) != 0;
@@ -433,7 +457,7 @@ void agent_job_summary(struct agent_job *job, const char *fmt, ...)
 static struct fc_msg *run_command(struct agent *a, struct thread_slot *slot, struct fc_msg *cmd)
 {
 	struct job_entry *j = cmd->data;
-	struct agent_job job = { .entry = j, .store = slot->store };
+	struct agent_job job = { .entry = j, .store = slot->store, .slot = slot };
 	struct fc_msg *done = fc_msg_new(AGENT_EV_JOB_DONE);
 	if (!done)
 		return NULL;
@@ -502,6 +526,9 @@ static void *thread_main(void *arg)
 		if (done && fc_queue_push(a->events, done, FC_QUEUE_FOREVER) != 0)
 			fc_msg_free(&done);
 	}
+	if (slot->local && w->local_free)
+		w->local_free(slot->local);
+	slot->local = NULL;
 	store_close(&slot->store);
 	return NULL;
 }

@@ -89,6 +89,13 @@ struct agent *agent_new(const struct agent_options *o, struct fc_error *err);
  * "uplink"; copied). Returns the worker's number (>= 0), or -1 with err set. Before agent_start. */
 int agent_worker_add(struct agent *a, const char *name, int threads, struct fc_error *err);
 
+/* Gives the worker's threads a value each keeps across the commands it runs (an SNMP engine, what
+ * the last poll learned): handlers read it with agent_job_local() and set it with
+ * agent_job_set_local(); when the thread ends, free_fn(value) runs on it (when the value is not
+ * NULL). Before agent_start. Returns 0, or -1 with err set. */
+int agent_worker_set_local_free(struct agent *a, int worker, void (*free_fn)(void *value),
+				struct fc_error *err);
+
 /* Sends commands of `kind` to `worker`, to be run by fn(job, cmd, arg, err). arg is borrowed and
  * must outlive the agent's threads. Before agent_start. Returns 0, or -1 with err set. */
 int agent_register(struct agent *a, int kind, int worker, agent_handler_fn fn, void *arg,
@@ -137,6 +144,11 @@ void agent_free(struct agent **a);
 int64_t agent_job_id(const struct agent_job *job);
 struct agent *agent_job_agent(struct agent_job *job);
 struct store *agent_job_store(struct agent_job *job);
+
+/* The value this worker thread keeps across commands (NULL until set), and setting it (the old
+ * value is the caller's business: free or keep it first). Borrowed: owned by the thread. */
+void *agent_job_local(struct agent_job *job);
+void agent_job_set_local(struct agent_job *job, void *value);
 
 /* Whether the job was asked to stop (agent_cancel, agent_stop). */
 bool agent_job_cancelled(const struct agent_job *job);

@@ -5,6 +5,7 @@
 #include "service/actions.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "model/store.h"
 #include "model/text.h"
 #include "tui/format.h"
+#include "uplink/alerting.h"
 #include "uplink/outbox.h"
 #include "uplink/report.h"
 #include "uplink/sync.h"
@@ -34,9 +36,238 @@
 /* The preview shows at most this much of the report. */
 #define PREVIEW_MAX (2u << 20)
 
-static const struct config *cfg_of(void *arg)
+/* ---- the configuration, replaceable while commands run ---- */
+
+/* One configuration and the commands using it (plus one for being the current one). */
+struct cfg_ref {
+	const struct config *cfg;
+	struct config *owned; /* freed with the last reference; NULL when borrowed */
+	int refs;
+};
+
+/* A command kind bound to its handler, as the agent's handler argument. */
+typedef int (*action_fn)(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err);
+struct binding {
+	struct actions_config *ac;
+	action_fn fn;
+};
+
+struct actions_config {
+	pthread_mutex_t lock;
+	struct cfg_ref *cur;
+	pthread_mutex_t alerting; /* alerting_run never overlaps itself (it would mail twice) */
+	struct binding bindings[AGENT_CMD_COUNT];
+};
+
+static void must(int rc)
 {
-	return ((const struct actions_config *)arg)->cfg;
+	if (rc != 0)
+		abort();
+}
+
+struct actions_config *actions_config_new(const struct config *cfg, struct fc_error *err)
+{
+	struct actions_config *ac = calloc(1, sizeof *ac);
+	struct cfg_ref *r = calloc(1, sizeof *r);
+	if (!ac || !r) {
+		free(ac);
+		free(r);
+		fc_error_set(err, "out of memory");
+		return NULL;
+	}
+	r->cfg = cfg;
+	r->refs = 1;
+	ac->cur = r;
+	must(pthread_mutex_init(&ac->lock, NULL));
+	must(pthread_mutex_init(&ac->alerting, NULL));
+	return ac;
+}
+
+static void ref_drop(struct cfg_ref *r)
+{
+	if (--r->refs > 0)
+		return;
+	config_free(&r->owned);
+	free(r);
+}
+
+static struct cfg_ref *ref_hold(struct actions_config *ac)
+{
+	must(pthread_mutex_lock(&ac->lock));
+	struct cfg_ref *r = ac->cur;
+	r->refs++;
+	must(pthread_mutex_unlock(&ac->lock));
+	return r;
+}
+
+static void ref_release(struct actions_config *ac, struct cfg_ref *r)
+{
+	must(pthread_mutex_lock(&ac->lock));
+	ref_drop(r);
+	must(pthread_mutex_unlock(&ac->lock));
+}
+
+void actions_config_replace(struct actions_config *ac, struct config *cfg)
+{
+	struct cfg_ref *r = calloc(1, sizeof *r);
+	if (!r) {
+		/* keeping the old configuration is the only safe answer; the caller logged the reload */
+		config_free(&cfg);
+		return;
+	}
+	r->cfg = cfg;
+	r->owned = cfg;
+	r->refs = 1;
+	must(pthread_mutex_lock(&ac->lock));
+	struct cfg_ref *old = ac->cur;
+	ac->cur = r;
+	ref_drop(old);
+	must(pthread_mutex_unlock(&ac->lock));
+}
+
+const struct config *actions_config_current(struct actions_config *ac)
+{
+	must(pthread_mutex_lock(&ac->lock));
+	const struct config *cfg = ac->cur->cfg;
+	must(pthread_mutex_unlock(&ac->lock));
+	return cfg;
+}
+
+void actions_config_free(struct actions_config **acp)
+{
+	if (!acp || !*acp)
+		return;
+	struct actions_config *ac = *acp;
+	ref_drop(ac->cur);
+	must(pthread_mutex_destroy(&ac->lock));
+	must(pthread_mutex_destroy(&ac->alerting));
+	free(ac);
+	*acp = NULL;
+}
+
+/* Every handler runs with the configuration in place when its command started. */
+static int run_bound(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+{
+	struct binding *b = arg;
+	struct cfg_ref *r = ref_hold(b->ac);
+	int rc = b->fn(job, cmd, r->cfg, b->ac, err);
+	ref_release(b->ac, r);
+	return rc;
+}
+
+/* ---- the e-mail alerts, after a poll and after a sync ---- */
+
+static void run_alerts(struct agent_job *job, const struct config *cfg, struct actions_config *ac)
+{
+	if (!cfg->smtp.url[0])
+		return;
+	struct agent *a = agent_job_agent(job);
+	struct alerting_result r;
+	struct fc_error err = { "" };
+	agent_job_progress(job, 0, 0, "checking the e-mail alerts");
+	must(pthread_mutex_lock(&ac->alerting));
+	int rc = alerting_run(agent_job_store(job), cfg, NULL, clock_now(), &r, &err);
+	must(pthread_mutex_unlock(&ac->alerting));
+	if (rc < 0)
+		agent_log(a, AGENT_WARN, "e-mail alerts: %s (the rest are tried after the next poll)", err.msg);
+	if (r.mails)
+		agent_log(a, AGENT_INFO, "e-mail alerts: %zu e-mail%s sent for %zu condition%s", r.mails,
+			  r.mails == 1 ? "" : "s", r.mailed, r.mailed == 1 ? "" : "s");
+	if (r.deferred)
+		agent_log(a, AGENT_INFO, "e-mail alerts: %zu condition%s wait for the next run (hourly limit)",
+			  r.deferred, r.deferred == 1 ? "" : "s");
+}
+
+/* ---- what a collector thread keeps across commands ---- */
+
+/* What the last poll of a device told: the next poll walks the alert table only when
+ * prtAlertAllEvents moved, and asks the printer's own hrDeviceIndex. */
+struct hint {
+	int64_t id; /* 0 = a free slot */
+	int printer_index;
+	int64_t alert_all_events;
+};
+
+struct collector_state {
+	struct snmp_engine *engine;
+	struct engine_limits limits; /* what the engine was made with */
+	struct hint *hints;          /* open addressing on the device id */
+	size_t n_hints, cap_hints;   /* cap: a power of two */
+};
+
+static void collector_state_free(void *value)
+{
+	struct collector_state *st = value;
+	snmp_engine_free(&st->engine);
+	free(st->hints);
+	free(st);
+}
+
+static size_t hint_slot(const struct collector_state *st, int64_t id)
+{
+	size_t mask = st->cap_hints - 1;
+	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull >> 17) & mask;
+	while (st->hints[i].id && st->hints[i].id != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static const struct hint *hint_find(const struct collector_state *st, int64_t id)
+{
+	if (!st->cap_hints || !id)
+		return NULL;
+	const struct hint *h = &st->hints[hint_slot(st, id)];
+	return h->id ? h : NULL;
+}
+
+/* Remembers what a poll learned; a hint that cannot be kept (out of memory) only costs a walk. */
+static void hint_put(struct collector_state *st, int64_t id, int printer_index, int64_t alert_all_events)
+{
+	if (!id)
+		return;
+	if ((st->n_hints + 1) * 2 > st->cap_hints) {
+		size_t ncap = st->cap_hints ? st->cap_hints * 2 : 1024;
+		struct hint *old = st->hints;
+		size_t oldcap = st->cap_hints;
+		struct hint *nh = calloc(ncap, sizeof *nh);
+		if (!nh)
+			return;
+		st->hints = nh;
+		st->cap_hints = ncap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].id)
+				st->hints[hint_slot(st, old[i].id)] = old[i];
+		free(old);
+	}
+	struct hint *h = &st->hints[hint_slot(st, id)];
+	if (!h->id)
+		st->n_hints++;
+	*h = (struct hint){ id, printer_index, alert_all_events };
+}
+
+/* The thread's engine, made again when the configuration's limits changed (a reload). */
+static struct collector_state *collector_state_of(struct agent_job *job, const struct config *cfg,
+						  struct fc_error *err)
+{
+	struct collector_state *st = agent_job_local(job);
+	if (!st) {
+		if (!(st = calloc(1, sizeof *st))) {
+			fc_error_set(err, "out of memory");
+			return NULL;
+		}
+		agent_job_set_local(job, st);
+	}
+	struct engine_limits l;
+	snmp_engine_limits_from_config(cfg, &l);
+	if (st->engine && memcmp(&l, &st->limits, sizeof l) != 0)
+		snmp_engine_free(&st->engine);
+	if (!st->engine) {
+		if (!(st->engine = snmp_engine_new(&l, err)))
+			return NULL;
+		st->limits = l;
+	}
+	return st;
 }
 
 /* ---- saving what the collectors read ---- */
@@ -175,21 +406,11 @@ static void saver_free(struct saver *sv)
 	sv->n = sv->cap = 0;
 }
 
-static struct snmp_engine *engine_for(const struct config *cfg, struct fc_error *err)
-{
-	struct engine_limits l;
-	snmp_engine_limits_default(&l);
-	l.concurrency = cfg->poll.concurrency;
-	l.per_host = cfg->poll.per_host;
-	l.timeout_ms = (int)cfg->poll.timeout_ms;
-	l.retries = cfg->poll.retries;
-	return snmp_engine_new(&l, err);
-}
-
 /* ---- poll ---- */
 
 struct poll_run {
 	struct saver sv;
+	struct collector_state *st;
 	size_t total, done, answered;
 };
 
@@ -197,16 +418,18 @@ static void on_poll_result(struct poll_result *r, void *arg)
 {
 	struct poll_run *pr = arg;
 	pr->done++;
-	if (r->answered)
+	if (r->answered) {
 		pr->answered++;
+		hint_put(pr->st, r->device.id, r->printer_index, r->alert_all_events);
+	}
 	agent_job_progress(pr->sv.job, (int64_t)pr->done, (int64_t)pr->total, "%zu of %zu polled, %zu answered",
 			   pr->done, pr->total, pr->answered);
 	saver_add(&pr->sv, r);
 }
 
-static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
-	const struct config *cfg = cfg_of(arg);
 	struct store *s = agent_job_store(job);
 	struct device *devs = NULL;
 	size_t n = 0;
@@ -233,8 +456,15 @@ static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, void *ar
 		device_array_free(&devs, n);
 		return fc_error_set(err, "out of memory for %zu devices", n);
 	}
+	struct collector_state *st = collector_state_of(job, cfg, err);
+	if (!st) {
+		free(targets);
+		device_array_free(&devs, n);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct snmp_profile *p = devs[i].profile ? config_profile(cfg, devs[i].profile) : NULL;
+		const struct hint *h = hint_find(st, devs[i].id);
 		targets[i] = (struct poll_target){
 			.address = devs[i].address,
 			.port = devs[i].port,
@@ -242,19 +472,22 @@ static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, void *ar
 			.device_id = devs[i].id,
 			.sys_object_id = devs[i].sys_object_id,
 			.sys_descr = devs[i].sys_descr,
-			.alert_all_events = -1,
+			.printer_index = h ? h->printer_index : 0,
+			.alert_all_events = h ? h->alert_all_events : -1,
 		};
 	}
-	struct snmp_engine *e = engine_for(cfg, err);
-	int rc = -1;
-	if (e) {
-		struct poll_run pr = { .sv = { .job = job, .cfg = cfg, .last_flush_ms = clock_mono_ms() }, .total = n };
+	int rc;
+	{
+		struct poll_run pr = { .sv = { .job = job, .cfg = cfg, .last_flush_ms = clock_mono_ms() }, .st = st, .total = n };
 		struct poll_options po = { .keep_raw = true, .low_percent = cfg->alerts.supply_low };
 		agent_job_progress(job, 0, (int64_t)n, "polling %zu device%s", n, n == 1 ? "" : "s");
-		rc = poll_devices(e, targets, n, &po, on_poll_result, &pr, agent_job_cancel_atomic(job), err);
+		rc = poll_devices(st->engine, targets, n, &po, on_poll_result, &pr, agent_job_cancel_atomic(job), err);
 		saver_flush(&pr.sv);
 		saver_free(&pr.sv);
-		snmp_engine_free(&e);
+		if (rc < 0)
+			snmp_engine_free(&st->engine); /* a loop that failed: the next command starts afresh */
+		if (rc == 0 && !pr.sv.error[0] && !agent_job_cancelled(job))
+			run_alerts(job, cfg, ac);
 		if (rc == 0 && pr.sv.error[0])
 			rc = fc_error_set(err, "the poll ran but saving failed: %s", pr.sv.error);
 		else if (rc == 0 && agent_job_cancelled(job))
@@ -335,8 +568,9 @@ static void disc_targets_free(struct disc_targets *t)
 	memset(t, 0, sizeof *t);
 }
 
-static int disc_targets_load(struct store *s, const struct config *cfg, int64_t only, struct disc_targets *t,
-			     struct agent *a, struct fc_error *err)
+static int disc_targets_load(struct store *s, const struct config *cfg, int64_t only,
+			     const struct snmp_profile *adhoc, struct disc_targets *t, struct agent *a,
+			     struct fc_error *err)
 {
 	memset(t, 0, sizeof *t);
 	if (store_ranges_list(s, &t->ranges, &t->n_ranges, err) < 0)
@@ -361,7 +595,9 @@ static int disc_targets_load(struct store *s, const struct config *cfg, int64_t 
 		}
 		const struct snmp_profile **slots = &t->profiles[i * np];
 		size_t k = 0;
-		if (r->profiles && *r->profiles) {
+		if (adhoc) {
+			slots[k++] = adhoc;
+		} else if (r->profiles && *r->profiles) {
 			char *copy = strdup(r->profiles), *save = NULL;
 			for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name; name = strtok_r(NULL, ",", &save)) {
 				const struct snmp_profile *p = config_profile(cfg, name);
@@ -385,15 +621,30 @@ static int disc_targets_load(struct store *s, const struct config *cfg, int64_t 
 	return 0;
 }
 
-static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
-	const struct config *cfg = cfg_of(arg);
+	(void)ac;
 	struct store *s = agent_job_store(job);
 	struct agent *a = agent_job_agent(job);
+	/* a community given on the spot: the configured profile that has it, or one made now */
+	struct snmp_profile adhoc_profile = { .name = ACTIONS_COMMUNITY_PROFILE, .version = CONFIG_SNMP_V2C };
+	const struct snmp_profile *adhoc = NULL;
+	if (cmd->text && *cmd->text) {
+		for (size_t i = 0; i < cfg->profile_count && !adhoc; i++)
+			if (cfg->profiles[i].version != CONFIG_SNMP_V3 && !strcmp(cfg->profiles[i].community, cmd->text))
+				adhoc = &cfg->profiles[i];
+		if (!adhoc) {
+			snprintf(adhoc_profile.community, sizeof adhoc_profile.community, "%s", cmd->text);
+			adhoc = &adhoc_profile;
+			agent_log(a, AGENT_WARN, "a community given on the spot is not kept: later polls of the printers "
+				  "it finds use the configured profiles (add a [profile] with it to keep polling them)");
+		}
+	}
 	struct disc_targets t;
-	if (disc_targets_load(s, cfg, cmd->id, &t, a, err) < 0)
-		return -1;
-	int rc = 0;
+	int rc = disc_targets_load(s, cfg, cmd->id, adhoc, &t, a, err);
+	if (rc < 0)
+		goto out;
 	if (t.n == 0) {
 		rc = fc_error_set(err, t.n_ranges ? "no range could be used (see the Log screen)"
 						 : "no ranges yet: press n on the Discovery screen to add one");
@@ -404,11 +655,7 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, void
 	o.poll.low_percent = cfg->alerts.supply_low;
 	if (cmd->a) {
 		struct engine_limits l;
-		snmp_engine_limits_default(&l);
-		l.concurrency = cfg->poll.concurrency;
-		l.per_host = cfg->poll.per_host;
-		l.timeout_ms = (int)cfg->poll.timeout_ms;
-		l.retries = cfg->poll.retries;
+		snmp_engine_limits_from_config(cfg, &l);
 		struct discovery_estimate est;
 		if ((rc = discovery_estimate(t.dt, t.n, &l, &o, &est, err)) < 0)
 			goto out;
@@ -422,8 +669,8 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, void
 		agent_job_summary(job, "%s", text);
 		goto out;
 	}
-	struct snmp_engine *e = engine_for(cfg, err);
-	if (!e) {
+	struct collector_state *st = collector_state_of(job, cfg, err);
+	if (!st) {
 		rc = -1;
 		goto out;
 	}
@@ -436,10 +683,11 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, void
 		.arg = &d,
 	};
 	struct discovery_counts final = { 0 };
-	rc = discovery_run(e, t.dt, t.n, &o, &cb, agent_job_cancel_atomic(job), &final, err);
+	rc = discovery_run(st->engine, t.dt, t.n, &o, &cb, agent_job_cancel_atomic(job), &final, err);
 	saver_flush(&d.sv);
 	saver_free(&d.sv);
-	snmp_engine_free(&e);
+	if (rc < 0)
+		snmp_engine_free(&st->engine);
 	if (rc == 0) {
 		int64_t now = clock_now();
 		struct fc_error merr = { "" };
@@ -463,6 +711,7 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, void
 	}
 out:
 	disc_targets_free(&t);
+	explicit_bzero(adhoc_profile.community, sizeof adhoc_profile.community);
 	return rc;
 }
 
@@ -501,9 +750,9 @@ static void on_outbox_event(void *ctx, const struct outbox_event *ev)
 	}
 }
 
-static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
-	const struct config *cfg = cfg_of(arg);
 	struct agent *a = agent_job_agent(job);
 	if (!cfg->server.url[0])
 		return fc_error_set(err, "uploads are not configured: set [server] url, user and password in the "
@@ -520,6 +769,9 @@ static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, void *
 	memset(&r, 0, sizeof r);
 	int rc = sync_run(agent_job_store(job), cfg, &o, &r, err);
 	agent_emit(a, AGENT_EV_SYNC_FINISHED, 0, rc == 0 && r.delivery.pending == 0, 0, NULL);
+	/* failing uploads and a filling outbox are alerts too */
+	if (!agent_job_cancelled(job))
+		run_alerts(job, cfg, ac);
 	if (rc < 0)
 		return -1;
 	char size[32];
@@ -578,10 +830,11 @@ char *actions_preview_text(const char *json, size_t len, size_t max_bytes, struc
 	return out;
 }
 
-static int handle_preview(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_preview(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
+	(void)ac;
 	(void)cmd;
-	const struct config *cfg = cfg_of(arg);
 	struct report *r = NULL;
 	agent_job_progress(job, 0, 0, "reading the devices");
 	if (report_load(agent_job_store(job), cfg, clock_now(), &r, err) < 0)
@@ -609,9 +862,11 @@ static int handle_preview(struct agent_job *job, const struct fc_msg *cmd, void 
 
 /* ---- store work ---- */
 
-static int handle_include(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_include(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
-	(void)arg;
+	(void)cfg;
+	(void)ac;
 	struct store *s = agent_job_store(job);
 	struct device d = { 0 };
 	int rc = store_device_load(s, cmd->id, 0, &d, err);
@@ -667,9 +922,10 @@ static int range_check(const struct config *cfg, const struct fc_msg *cmd, struc
 	return 0;
 }
 
-static int handle_range(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_range(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
-	const struct config *cfg = cfg_of(arg);
+	(void)ac;
 	struct store *s = agent_job_store(job);
 	struct agent *a = agent_job_agent(job);
 	if (cmd->kind == AGENT_CMD_RANGE_REMOVE) {
@@ -706,9 +962,10 @@ fail:
 	return -1;
 }
 
-static int handle_export(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_export(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
-	const struct config *cfg = cfg_of(arg);
+	(void)ac;
 	if (!cmd->text || !*cmd->text)
 		return fc_error_set(err, "give a path to write to");
 	struct export_options o;
@@ -739,10 +996,11 @@ static void fact(FILE *f, const char *label, const char *fmt, ...)
 	fprintf(f, "%s\t%s\n", label, buf);
 }
 
-static int handle_sitefacts(struct agent_job *job, const struct fc_msg *cmd, void *arg, struct fc_error *err)
+static int handle_sitefacts(struct agent_job *job, const struct fc_msg *cmd, const struct config *cfg,
+			 struct actions_config *ac, struct fc_error *err)
 {
+	(void)ac;
 	(void)cmd;
-	const struct config *cfg = cfg_of(arg);
 	struct store *s = agent_job_store(job);
 	struct store_counts counts;
 	if (store_counts(s, cfg->alerts.supply_low, &counts, err) < 0)
@@ -795,7 +1053,7 @@ static int handle_sitefacts(struct agent_job *job, const struct fc_msg *cmd, voi
 	return 0;
 }
 
-struct agent *actions_agent_new(const char *db_path, const struct actions_config *ac, struct fc_error *err)
+struct agent *actions_agent_new(const char *db_path, struct actions_config *ac, struct fc_error *err)
 {
 	if (snmp_engine_global_init(err) < 0 || transport_global_init(err) < 0)
 		return NULL;
@@ -803,14 +1061,13 @@ struct agent *actions_agent_new(const char *db_path, const struct actions_config
 	struct agent *a = agent_new(&o, err);
 	if (!a)
 		return NULL;
-	void *arg = (void *)ac;
 	int collector = agent_worker_add(a, "collector", 2, err);
 	int uplink = collector < 0 ? -1 : agent_worker_add(a, "uplink", 1, err);
 	int store = uplink < 0 ? -1 : agent_worker_add(a, "store", 1, err);
 	static const struct {
 		int kind;
 		int which; /* 0 collector, 1 uplink, 2 store */
-		agent_handler_fn fn;
+		action_fn fn;
 	} table[] = {
 		{ AGENT_CMD_POLL, 0, handle_poll },
 		{ AGENT_CMD_DISCOVER, 0, handle_discover },
@@ -824,9 +1081,12 @@ struct agent *actions_agent_new(const char *db_path, const struct actions_config
 		{ AGENT_CMD_SITEFACTS, 2, handle_sitefacts },
 	};
 	int workers[3] = { collector, uplink, store };
-	bool ok = store >= 0;
-	for (size_t i = 0; ok && i < sizeof table / sizeof table[0]; i++)
-		ok = agent_register(a, table[i].kind, workers[table[i].which], table[i].fn, arg, err) == 0;
+	bool ok = store >= 0 && agent_worker_set_local_free(a, collector, collector_state_free, err) == 0;
+	for (size_t i = 0; ok && i < sizeof table / sizeof table[0]; i++) {
+		struct binding *b = &ac->bindings[table[i].kind];
+		*b = (struct binding){ ac, table[i].fn };
+		ok = agent_register(a, table[i].kind, workers[table[i].which], run_bound, b, err) == 0;
+	}
 	if (!ok || agent_start(a, err) < 0) {
 		agent_free(&a);
 		return NULL;

@@ -1114,8 +1114,8 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 	}
 
 	struct fc_error err = { "" };
-	struct actions_config acfg = { .cfg = ctx->cfg };
-	c->agent = actions_agent_new(store_path(c->store), &acfg, &err);
+	struct actions_config *acfg = actions_config_new(ctx->cfg, &err);
+	c->agent = acfg ? actions_agent_new(store_path(c->store), acfg, &err) : NULL;
 	if (!c->agent)
 		console_log(c, AGENT_ERROR, "the workers could not start: %s", err.msg);
 
@@ -1148,6 +1148,8 @@ out:
 			agent_free(&c->agent);
 		}
 	}
+	if (!c->agent)
+		actions_config_free(&acfg);
 	store_close(&c->store);
 	console_free(c);
 	free(c);
