@@ -113,7 +113,8 @@ receiver_requests() {
 }
 
 # uplink_config URL [EXTRA LINES...]: a configuration for $UP/fleetcon.db and the test CA, with
-# the receiver's credentials; each extra argument is one more line (a later key wins).
+# the receiver's credentials; each extra argument is one more line (a key may appear only once:
+# set UPLINK_CONNECT_TIMEOUT / UPLINK_TIMEOUT for other timeouts).
 uplink_config() {
 	local url=$1
 	shift
@@ -127,8 +128,8 @@ url = $url
 user = $RECEIVER_USER
 password = $RECEIVER_PASSWORD
 ca_file = $UP/ca/ca.pem
-connect_timeout = 5s
-timeout = 20s
+connect_timeout = ${UPLINK_CONNECT_TIMEOUT:-5s}
+timeout = ${UPLINK_TIMEOUT:-20s}
 EOF
 	local line
 	for line in "$@"; do

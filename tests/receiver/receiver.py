@@ -4,10 +4,11 @@
 It takes reports over HTTPS (Python's standard library only: http.server + ssl), checks HTTP
 basic authentication, stores every report decompressed, de-duplicates by Idempotency-Key, keeps
 the latest data per device, and can be told to misbehave (5xx, 429 with Retry-After, 401, hang,
-drop the connection after reading the body). See README.md next to it.
+drop the connection after reading the body, accept and never answer, answer slowly, redirect,
+answer garbage). See README.md next to it.
 
   receiver.py serve --dir DIR --cert CERT --key KEY [--user U --password P] [--tls-max 1.1] [--plain]
-  receiver.py control --dir DIR MODE [--count N] [--status S] [--retry-after V]
+  receiver.py control --dir DIR MODE [--count N] [--status S] [--retry-after V] [--seconds S]
   receiver.py stats --dir DIR
   receiver.py wait --dir DIR [--timeout S] [--pid PID]   (until the server listens)
 """
@@ -21,7 +22,9 @@ import hmac
 import http.server
 import json
 import os
+import random
 import socket
+import struct
 import socketserver
 import ssl
 import sys
@@ -33,6 +36,12 @@ import zlib
 
 MAX_BODY = 256 * 1024 * 1024  # a report larger than this is refused (413)
 CONTROL_PATH = "/_control"
+# Faults applied to a report request, after its body was read; "silent" applies to the next
+# connection instead, before a byte is read or sent.
+REQUEST_MODES = ("5xx", "429", "401", "403", "400", "302", "drop", "reset", "hang", "slow", "garbage")
+# The modes that refuse the report (it is not stored); the others store it first.
+REFUSING_MODES = ("5xx", "429", "401", "403", "400", "302", "reset", "garbage")
+MODES = REQUEST_MODES + ("silent",)
 
 
 def now_iso():
@@ -59,7 +68,7 @@ class State:
         self.faults = []  # queued: {"mode", "count", "status", "retry_after"}
         self.keys = {}  # idempotency key -> file name
         self.stats = {"requests": 0, "reports": 0, "stored": 0, "duplicates": 0, "auth_failures": 0,
-                      "faults": 0, "rejected": 0, "tls_errors": 0}
+                      "faults": 0, "rejected": 0, "tls_errors": 0, "connections": 0}
         self.hang = threading.Event()  # set at shutdown: hanging handlers give up
         os.makedirs(os.path.join(folder, "reports"), exist_ok=True)
         os.makedirs(os.path.join(folder, "devices"), exist_ok=True)
@@ -75,9 +84,10 @@ class State:
         doc["faults_pending"] = self.faults
         write_atomic(os.path.join(self.dir, "stats.json"), json.dumps(doc, indent=1).encode())
 
-    def next_fault(self):
-        """The fault to apply to this report request, or None; consumes one count."""
-        if not self.faults:
+    def next_fault(self, connection=False):
+        """The fault to apply to this report request (or, with connection, to this new
+        connection: only "silent"), or None; consumes one count."""
+        if not self.faults or (self.faults[0]["mode"] == "silent") != connection:
             return None
         f = self.faults[0]
         if f["count"] > 0:
@@ -130,6 +140,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def setup(self):
+        # Every connection is counted (a redirect test proves that a second host saw none); a
+        # "silent" fault takes it and never reads or sends a byte, not even the TLS handshake.
+        st = self.server.state
+        with st.lock:
+            st.stats["connections"] += 1
+            fault = st.next_fault(connection=True)
+            if fault:
+                st.stats["faults"] += 1
+                st.log("requests.jsonl", {"time": now_iso(), "path": None, "key": None, "bytes": 0,
+                                          "answer": "silent", "fault": "silent"})
+            st.save_stats()
+        if fault:
+            st.hang.wait(fault.get("seconds") or 3600)
+            self.request.close()
+            raise ConnectionAbortedError("silent fault")
         # The TLS handshake happens here, in the request's thread, so that a client that stalls
         # or fails it never blocks the accept loop; failures are logged for the tests.
         if self.server.tls_context is not None:
@@ -200,7 +225,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         key = self.headers.get("Idempotency-Key") or ""
         entry = {"time": now_iso(), "path": self.path, "key": key, "bytes": len(body or b""),
-                 "encoding": self.headers.get("Content-Encoding"), "type": self.headers.get("Content-Type")}
+                 "encoding": self.headers.get("Content-Encoding"), "type": self.headers.get("Content-Type"),
+                 "authorization": "Authorization" in self.headers}
         with st.lock:
             st.stats["requests"] += 1
             if body is None:
@@ -222,7 +248,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry["fault"] = fault["mode"]
             # A hang or a drop happens after the report was taken: the server has it, the agent
             # never hears so, and its retry must be recognised as a duplicate.
-            refused = fault and fault["mode"] in ("5xx", "429", "401", "403", "400", "302")
+            refused = fault and fault["mode"] in REFUSING_MODES
             outcome = None if refused else self.accept(body, key, entry)
             entry["answer"] = fault["mode"] if fault else outcome[0]
             st.log("requests.jsonl", entry)
@@ -280,9 +306,45 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return None
+        if mode == "reset":
+            # The body was read but not kept: the connection is reset (RST), no answer.
+            self.close_connection = True
+            try:
+                self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.request.close()
+            except OSError:
+                pass
+            return None
         if mode == "hang":
             self.server.state.hang.wait(fault.get("seconds") or 3600)
             self.close_connection = True
+            return None
+        if mode == "slow":
+            # The report was stored; the answer trickles out one byte at a time over --seconds.
+            body = b'{"status": "stored", "slow": true}\n'
+            raw = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                   b"Connection: close\r\n\r\n" % len(body)) + body
+            step = float(fault.get("seconds") or 10) / len(raw)
+            self.close_connection = True
+            try:
+                for i in range(len(raw)):
+                    if self.server.state.hang.wait(step):
+                        break
+                    self.wfile.write(raw[i:i + 1])
+                    self.wfile.flush()
+            except OSError:
+                pass  # the client gave up, as it should when this is over its timeout
+            return None
+        if mode == "garbage":
+            # Not HTTP at all: binary noise with escape sequences, then the connection closes.
+            rnd = random.Random(fault.get("status") or 7)
+            noise = bytes(rnd.randrange(256) for _ in range(2048))
+            self.close_connection = True
+            try:
+                self.wfile.write(b"\x1b[2J\x1b]0;pwned\x07GARBAGE\r\n\x00\xff" + noise + b"\r\n\r\n")
+                self.wfile.flush()
+            except OSError:
+                pass
             return None
         return self.reply(500, {"error": "unknown fault %s" % mode})
 
@@ -296,7 +358,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with st.lock:
             if mode == "ok":
                 st.faults = []
-            elif mode in ("5xx", "429", "401", "403", "400", "302", "drop", "hang"):
+            elif mode in MODES:
                 st.faults.append({"mode": mode, "count": int(doc.get("count", 1)), "status": doc.get("status"),
                                   "retry_after": doc.get("retry_after"), "seconds": doc.get("seconds"),
                                   "message": doc.get("message"), "location": doc.get("location")})
@@ -382,11 +444,11 @@ def main():
     s.add_argument("--plain", action="store_true", help="plain HTTP (to test that the agent refuses it)")
     c = sub.add_parser("control")
     c.add_argument("--dir", required=True)
-    c.add_argument("mode", choices=["ok", "5xx", "429", "401", "403", "400", "302", "drop", "hang"])
+    c.add_argument("mode", choices=("ok",) + MODES)
     c.add_argument("--count", type=int, default=1, help="how many report requests (0 = until 'ok')")
     c.add_argument("--status", type=int, help="5xx: the status (default 503)")
     c.add_argument("--retry-after", help="429: seconds, or date+N for an HTTP date N seconds ahead")
-    c.add_argument("--seconds", type=int, help="hang: how long (default 3600)")
+    c.add_argument("--seconds", type=float, help="hang, silent: how long (default 3600); slow: how long the answer takes (default 10)")
     c.add_argument("--message", help="400: the error message the server gives")
     c.add_argument("--location", help="302: where it redirects")
     st = sub.add_parser("stats")
