@@ -11,9 +11,10 @@ set -eu
 build_pkgs="gcc make pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
 libjansson-dev zlib1g-dev libinih-dev libsnmp-dev libcmocka-dev"
 # Real peers and tools the tests and the demo run: SNMP simulator and agent, TLS and SMTP servers
-# (Python's standard library and aiosmtpd), a terminal multiplexer for the console tests.
+# (Python's standard library and aiosmtpd), a terminal multiplexer for the console tests, man and
+# groff to render the man page, systemd-analyze to verify the unit.
 test_pkgs="snmp snmpd snmpsim python3 python3-aiosmtpd openssl tmux sqlite3 iproute2 procps
-ncurses-term valgrind clang libclang-rt-14-dev"
+ncurses-term valgrind clang libclang-rt-14-dev man-db groff-base systemd"
 screenshot_pkgs="aha chromium"
 
 pkgs="$build_pkgs $test_pkgs"
