@@ -55,7 +55,7 @@ static const struct {
 enum column {
 	C_SUP_COLORANT, C_SUP_CLASS, C_SUP_TYPE, C_SUP_DESCR, C_SUP_UNIT, C_SUP_MAX, C_SUP_LEVEL,
 	C_COLORANT, C_MARKER_UNIT, C_MARKER_LIFE,
-	C_IN_UNIT, C_IN_MAX, C_IN_LEVEL, C_IN_NAME, C_IN_DESCR,
+	C_IN_UNIT, C_IN_MAX, C_IN_LEVEL, C_IN_STATUS, C_IN_MEDIA, C_IN_NAME, C_IN_DESCR,
 	C_COVER_DESCR, C_COVER_STATUS, C_CONSOLE, C_IF_PHYS, C_HR_TYPE,
 	C_AL_SEVERITY, C_AL_TRAINING, C_AL_GROUP, C_AL_GROUP_INDEX, C_AL_LOCATION, C_AL_CODE,
 	C_AL_DESCR, C_AL_TIME,
@@ -75,6 +75,8 @@ static const char *const column_oids[C_COUNT] = {
 	[C_IN_UNIT] = "1.3.6.1.2.1.43.8.2.1.8",
 	[C_IN_MAX] = "1.3.6.1.2.1.43.8.2.1.9",
 	[C_IN_LEVEL] = "1.3.6.1.2.1.43.8.2.1.10",
+	[C_IN_STATUS] = "1.3.6.1.2.1.43.8.2.1.11",
+	[C_IN_MEDIA] = "1.3.6.1.2.1.43.8.2.1.12",
 	[C_IN_NAME] = "1.3.6.1.2.1.43.8.2.1.13",
 	[C_IN_DESCR] = "1.3.6.1.2.1.43.8.2.1.18",
 	[C_COVER_DESCR] = "1.3.6.1.2.1.43.6.1.1.2",
@@ -96,8 +98,8 @@ static const enum column walk_supplies[] = {
 	C_SUP_COLORANT, C_SUP_CLASS, C_SUP_TYPE, C_SUP_DESCR, C_SUP_UNIT, C_SUP_MAX, C_SUP_LEVEL,
 };
 static const enum column walk_misc[] = {
-	C_COLORANT, C_MARKER_UNIT, C_MARKER_LIFE, C_IN_UNIT, C_IN_MAX, C_IN_LEVEL, C_IN_NAME,
-	C_IN_DESCR, C_COVER_DESCR, C_COVER_STATUS, C_CONSOLE, C_IF_PHYS,
+	C_COLORANT, C_MARKER_UNIT, C_MARKER_LIFE, C_IN_UNIT, C_IN_MAX, C_IN_LEVEL, C_IN_STATUS,
+	C_IN_MEDIA, C_IN_NAME, C_IN_DESCR, C_COVER_DESCR, C_COVER_STATUS, C_CONSOLE, C_IF_PHYS,
 };
 static const enum column walk_alerts[] = {
 	C_AL_SEVERITY, C_AL_TRAINING, C_AL_GROUP, C_AL_GROUP_INDEX, C_AL_LOCATION, C_AL_CODE,
@@ -840,6 +842,7 @@ static void assemble_supplies(struct poll_state *st, struct poll_result *res,
 static void assemble_trays_covers(struct poll_state *st, struct poll_result *res,
 				  const struct snmp_oid *cols)
 {
+	struct device *d = &res->device;
 	for (size_t i = 0; i < st->n_kept; i++) {
 		unsigned long idx[MAX_SUFFIX];
 		const struct kept *k = &st->kept[i];
@@ -852,15 +855,15 @@ static void assemble_trays_covers(struct poll_state *st, struct poll_result *res
 			continue;
 		if (key == C_IN_NAME) {
 			bool seen = false;
-			for (size_t t = 0; t < res->n_trays && !seen; t++)
-				seen = res->trays[t].index == (int)idx[1];
+			for (size_t t = 0; t < d->n_trays && !seen; t++)
+				seen = d->trays[t].index == (int)idx[1];
 			if (seen)
 				continue;
-			struct tray *a = realloc(res->trays, (res->n_trays + 1) * sizeof *a);
+			struct tray *a = realloc(d->trays, (d->n_trays + 1) * sizeof *a);
 			if (!a)
 				return;
-			res->trays = a;
-			struct tray *t = &a[res->n_trays++];
+			d->trays = a;
+			struct tray *t = &a[d->n_trays++];
 			memset(t, 0, sizeof *t);
 			t->index = (int)idx[1];
 			t->name = text_of(find_cell(st, &cols[C_IN_NAME], idx, 2), false, st->hex_tail);
@@ -868,12 +871,19 @@ static void assemble_trays_covers(struct poll_state *st, struct poll_result *res
 			t->unit = cell_int(st, cols, C_IN_UNIT, idx, 2, 0);
 			t->max = cell_int(st, cols, C_IN_MAX, idx, 2, SUPPLY_VALUE_UNKNOWN);
 			t->level = cell_int(st, cols, C_IN_LEVEL, idx, 2, SUPPLY_VALUE_UNKNOWN);
+			t->status = cell_int(st, cols, C_IN_STATUS, idx, 2, TRAY_STATUS_NONE);
+			t->media = text_of(find_cell(st, &cols[C_IN_MEDIA], idx, 2), false, st->hex_tail);
 		} else {
-			struct cover *a = realloc(res->covers, (res->n_covers + 1) * sizeof *a);
+			bool seen = false;
+			for (size_t c = 0; c < d->n_covers && !seen; c++)
+				seen = d->covers[c].index == (int)idx[1];
+			if (seen)
+				continue;
+			struct cover *a = realloc(d->covers, (d->n_covers + 1) * sizeof *a);
 			if (!a)
 				return;
-			res->covers = a;
-			struct cover *c = &a[res->n_covers++];
+			d->covers = a;
+			struct cover *c = &a[d->n_covers++];
 			memset(c, 0, sizeof *c);
 			c->index = (int)idx[1];
 			c->description = text_of(find_cell(st, &cols[C_COVER_DESCR], idx, 2), false, st->hex_tail);
@@ -1289,14 +1299,6 @@ void poll_result_clear(struct poll_result *r)
 		return;
 	device_clear(&r->device);
 	free(r->brand);
-	for (size_t i = 0; i < r->n_trays; i++) {
-		free(r->trays[i].name);
-		free(r->trays[i].description);
-	}
-	free(r->trays);
-	for (size_t i = 0; i < r->n_covers; i++)
-		free(r->covers[i].description);
-	free(r->covers);
 	for (size_t i = 0; i < r->n_raw; i++) {
 		free(r->raw[i].oid);
 		free(r->raw[i].value);

@@ -3,7 +3,7 @@
  * known from the last poll), then multi-column walks of the supplies, markers, colorants, trays,
  * covers, console and interfaces (and of the alert table only when prtAlertAllEvents moved),
  * and the vendor's counters from its profile. The result is a struct device (see model/device.h)
- * plus what the device struct has no place for: trays, covers, warnings and the raw varbinds. */
+ * plus what the device struct has no place for: warnings and the raw varbinds. */
 #ifndef FLEETCON_COLLECTORS_POLL_H
 #define FLEETCON_COLLECTORS_POLL_H
 
@@ -40,24 +40,6 @@ struct poll_options {
 	int low_percent;        /* unused by the poll itself; kept for callers that share options */
 };
 
-/* A paper tray (prtInputTable). max / level keep -1 (other) / -2 (unknown) / -3 (some left). */
-struct tray {
-	int index;
-	char *name;        /* prtInputName, cleaned; may be NULL */
-	char *description; /* prtInputDescription, cleaned; may be NULL */
-	int unit;          /* prtInputCapacityUnit (8 sheets, ...); 0 when not reported */
-	int max;
-	int level;
-};
-
-/* A cover (prtCoverTable). status: 1 other, 2 unknown, 3 coverOpen, 4 coverClosed,
- * 5 interlockOpen, 6 interlockClosed. */
-struct cover {
-	int index;
-	char *description;
-	int status;
-};
-
 /* One varbind as the device sent it, for the technician's raw view. */
 struct raw_varbind {
 	char *oid;         /* numeric */
@@ -69,7 +51,8 @@ struct raw_varbind {
  * (copy the pointer and set the field to NULL / the count to 0), the poll frees the rest after
  * the callback returns. */
 struct poll_result {
-	struct device device;     /* identity, status, supplies, meters, alerts; device.poll_error
+	struct device device;     /* identity, status, supplies, meters, alerts, trays, covers;
+				     device.poll_error
 				     says what went wrong (NULL when the poll was complete) */
 	void *user;               /* poll_target.user */
 	bool answered;            /* the device answered at least one request */
@@ -81,10 +64,6 @@ struct poll_result {
 	bool alerts_read;         /* the alert table was walked (else device.alerts is empty because
 				     prtAlertAllEvents did not move: keep the alerts you have) */
 	int64_t alert_all_events; /* prtAlertAllEvents now, -1 when not reported */
-	struct tray *trays;
-	size_t n_trays;
-	struct cover *covers;
-	size_t n_covers;
 	struct raw_varbind *raw;
 	size_t n_raw;
 	bool raw_truncated;

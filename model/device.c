@@ -2,6 +2,7 @@
  * (the Printer-MIB and Host Resources MIB rules written down once, see PRINTER-DATA.md). */
 #include "model/device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,14 @@ static void alert_clear(struct alert *a)
 	memset(a, 0, sizeof *a);
 }
 
+static void tray_clear(struct tray *t)
+{
+	free(t->name);
+	free(t->description);
+	free(t->media);
+	memset(t, 0, sizeof *t);
+}
+
 void device_clear(struct device *d)
 {
 	if (!d)
@@ -46,6 +55,12 @@ void device_clear(struct device *d)
 	for (size_t i = 0; i < d->n_alerts; i++)
 		alert_clear(&d->alerts[i]);
 	free(d->alerts);
+	for (size_t i = 0; i < d->n_trays; i++)
+		tray_clear(&d->trays[i]);
+	free(d->trays);
+	for (size_t i = 0; i < d->n_covers; i++)
+		free(d->covers[i].description);
+	free(d->covers);
 	memset(d, 0, sizeof *d);
 }
 
@@ -141,6 +156,67 @@ int device_lowest_supply(const struct device *d, size_t *which)
 	return lowest;
 }
 
+int tray_percent(const struct tray *t)
+{
+	struct supply s = { .level = t->level, .max = t->max };
+	return supply_percent(&s);
+}
+
+enum supply_state tray_state_of(const struct tray *t)
+{
+	switch (t->level) {
+	case SUPPLY_VALUE_OTHER:
+		return SUPPLY_NO_RESTRICTION;
+	case SUPPLY_VALUE_SOME_REMAINING:
+		return SUPPLY_SOME_REMAINING;
+	case 0:
+		return SUPPLY_EMPTY;
+	default:
+		return t->level < 0 ? SUPPLY_UNKNOWN : SUPPLY_OK;
+	}
+}
+
+char *tray_status_text(int status, char *buf, size_t len)
+{
+	/* PrtSubUnitStatusTC (RFC 3805): bits 0-2 availability, 3 non-critical and 4 critical
+	 * alerts, 5 off-line, 6 transitioning. Availability 7 is not in the TC. */
+	static const char *const availability[8] = {
+		"available and idle", "unavailable on request", "available and standby",
+		"unavailable because broken", "available and active", "availability unknown",
+		"available and busy", NULL,
+	};
+	static const struct {
+		int bit;
+		const char *words;
+	} flags[] = {
+		{ 8, "non-critical alerts" }, { 16, "critical alerts" }, { 32, "off-line" },
+		{ 64, "transitioning" },
+	};
+	if (len)
+		buf[0] = '\0';
+	if (status < 0 || status > 126 || !availability[status & 7] || !len)
+		return buf;
+	size_t at = (size_t)snprintf(buf, len, "%s", availability[status & 7]);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0] && at < len; i++)
+		if (status & flags[i].bit)
+			at += (size_t)snprintf(buf + at, len - at, ", %s", flags[i].words);
+	return buf;
+}
+
+const char *cover_status_name(int status)
+{
+	static const char *const names[] = { NULL, "other", "unknown", "open", "closed", "interlock open",
+					     "interlock closed" };
+	if (status >= COVER_OTHER && status <= COVER_INTERLOCK_CLOSED)
+		return names[status];
+	return "unknown";
+}
+
+bool cover_is_open(const struct cover *c)
+{
+	return c->status == COVER_OPEN || c->status == COVER_INTERLOCK_OPEN;
+}
+
 static const struct {
 	const char *name;
 	bool critical;
@@ -226,6 +302,18 @@ enum device_state device_state_of(const struct device *d)
 			return DEVICE_FAULT;
 		warning = true;
 	}
+	/* Without the printer's own error bits, the sub-unit tables stand in for doorOpen and
+	 * inputTrayEmpty; with them, they would only say the same thing twice (or contradict the
+	 * printer's summary: a bypass tray at 0 is not a problem while another tray has paper). */
+	if (!d->error_bits_known) {
+		for (size_t i = 0; i < d->n_covers; i++)
+			if (cover_is_open(&d->covers[i]))
+				return DEVICE_FAULT;
+		for (size_t i = 0; i < d->n_trays && !warning; i++)
+			warning = tray_state_of(&d->trays[i]) == SUPPLY_EMPTY;
+	}
+	for (size_t i = 0; i < d->n_meters && !warning; i++)
+		warning = d->meters[i].back_from > 0;
 	return warning ? DEVICE_WARNING : DEVICE_OK;
 }
 

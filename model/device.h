@@ -52,6 +52,11 @@ struct meter {
 	char *oid;             /* numeric, without a leading dot */
 	char *raw;             /* the value as the device sent it, printable */
 	int64_t read_at;       /* UTC seconds */
+	/* A counter that went backwards (a reset, a wrap, a swapped board): the highest value read
+	 * before it did, kept while the counter is still below it; 0 when it never went back. The
+	 * store sets these when it saves a read (a collector leaves them 0). */
+	int64_t back_from;
+	int64_t back_at;       /* when it was first seen below back_from (UTC seconds), or 0 */
 };
 
 /* An entry of prtAlertTable (or one fleetcon derived itself, with code 0 and group 0). */
@@ -68,6 +73,37 @@ struct alert {
 	int64_t first_seen;    /* UTC seconds; the store keeps these */
 	int64_t last_seen;
 	int64_t cleared_at;    /* 0 while active */
+};
+
+/* A paper tray (a row of prtInputTable). max and level keep -1 (other / no restriction),
+ * -2 (unknown) and -3 (some remaining, level only) like supplies (tray_state_of says what they mean). */
+struct tray {
+	int index;             /* prtInputIndex */
+	char *name;            /* prtInputName, or NULL */
+	char *description;     /* prtInputDescription, or NULL */
+	char *media;           /* prtInputMediaName ("A4", "Letter"), or NULL when not reported */
+	int unit;              /* prtInputCapacityUnit (8 sheets, ...); 0 when not reported */
+	int max;               /* prtInputMaxCapacity */
+	int level;             /* prtInputCurrentLevel */
+	int status;            /* prtInputStatus (PrtSubUnitStatusTC, 0..126), or TRAY_STATUS_NONE */
+};
+#define TRAY_STATUS_NONE (-1)
+
+/* prtCoverStatus (PrtCoverStatusTC); 0 when the device did not send one. */
+enum cover_status {
+	COVER_OTHER = 1,
+	COVER_UNKNOWN = 2,
+	COVER_OPEN = 3,
+	COVER_CLOSED = 4,
+	COVER_INTERLOCK_OPEN = 5,
+	COVER_INTERLOCK_CLOSED = 6,
+};
+
+/* A cover or door (a row of prtCoverTable). */
+struct cover {
+	int index;             /* prtCoverIndex */
+	char *description;     /* prtCoverDescription, or NULL */
+	int status;            /* enum cover_status, or 0 */
 };
 
 /* hrPrinterDetectedErrorState bits (RFC 2790), bit 0 = most significant bit of the first octet.
@@ -131,6 +167,10 @@ struct device {
 	size_t n_supplies;
 	struct alert *alerts;
 	size_t n_alerts;
+	struct tray *trays;
+	size_t n_trays;
+	struct cover *covers;
+	size_t n_covers;
 };
 
 /* Frees everything the device owns and zeroes it (the struct itself is the caller's). */
@@ -158,6 +198,26 @@ int supply_percent(const struct supply *s);
  * of that supply in d->supplies in *which (may be NULL). */
 int device_lowest_supply(const struct device *d, size_t *which);
 
+/* What a tray's level means: SUPPLY_NO_RESTRICTION (-1), SUPPLY_UNKNOWN (-2 and other negative
+ * values), SUPPLY_SOME_REMAINING (-3), SUPPLY_EMPTY (0) or SUPPLY_OK. A tray is never "low":
+ * printers say that themselves with the lowPaper bit. */
+enum supply_state tray_state_of(const struct tray *t);
+
+/* Percentage 0..100 of paper left in a tray, or -1 when there is no honest one (like
+ * supply_percent: a level above the maximum is 100). */
+int tray_percent(const struct tray *t);
+
+/* prtInputStatus in words into buf ("available and idle", "unavailable on request, non-critical
+ * alerts", "off-line"...); "" for TRAY_STATUS_NONE or a value outside the TC. Returns buf. */
+char *tray_status_text(int status, char *buf, size_t len);
+
+/* A cover's status word: "open", "closed", "interlock open", "interlock closed", "other",
+ * "unknown" (also for 0 and values outside the TC). Static string. */
+const char *cover_status_name(int status);
+
+/* Whether a cover (or its interlock) is open. */
+bool cover_is_open(const struct cover *c);
+
 /* Short word for a bit of hrPrinterDetectedErrorState ("lowPaper" style: "low paper"), or NULL
  * for an unknown bit. Static string. */
 const char *printer_error_name(int bit);
@@ -175,7 +235,11 @@ enum device_state {
 	DEVICE_STATE_COUNT
 };
 
-/* The state of d; reads d->alerts when they were loaded (cleared ones do not count). */
+/* The state of d; reads d->alerts when they were loaded (cleared ones do not count).
+ * The rule for the sub-units (one rule, docs/report-format.md "Device state"): the printer's own
+ * hrPrinterDetectedErrorState is its summary, so when it was reported, covers and trays do not
+ * count again; when it was not, an open cover is a fault (like doorOpen) and a tray at level 0 a
+ * warning (like inputTrayEmpty). A meter that went backwards (back_from) is a warning. */
 enum device_state device_state_of(const struct device *d);
 
 /* "fault", "unreachable", "warning", "unknown", "ok". Static string. */

@@ -106,6 +106,8 @@ static json_t *meters_json(const struct device *d)
 		put(src, "oid", str_or_null(x->oid), &ok);
 		put(src, "raw", str_or_null(x->raw), &ok);
 		put(src, "read_at", time_or_null(x->read_at), &ok);
+		put(src, "back_from", x->back_from > 0 ? json_integer(x->back_from) : json_null(), &ok);
+		put(src, "back_at", time_or_null(x->back_from > 0 ? x->back_at : 0), &ok);
 		append(sources, src, &ok);
 	}
 	put(m, "sources", sources, &ok);
@@ -131,6 +133,46 @@ static json_t *supply_json(const struct supply *s, int low_percent)
 	put(o, "level", json_integer(s->level), &ok);
 	put(o, "state", json_string(supply_state_name(supply_state_of(s, low_percent))), &ok);
 	put(o, "percent", pct >= 0 ? json_integer(pct) : json_null(), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *tray_json(const struct tray *t)
+{
+	bool ok = true;
+	json_t *o = json_object();
+	int pct = tray_percent(t);
+	char status[128];
+	put(o, "index", json_integer(t->index), &ok);
+	put(o, "name", str_or_null(t->name), &ok);
+	put(o, "description", str_or_null(t->description), &ok);
+	put(o, "media", str_or_null(t->media), &ok);
+	put(o, "unit", json_integer(t->unit), &ok);
+	put(o, "max", json_integer(t->max), &ok);
+	put(o, "level", json_integer(t->level), &ok);
+	put(o, "state", json_string(supply_state_name(tray_state_of(t))), &ok);
+	put(o, "percent", pct >= 0 ? json_integer(pct) : json_null(), &ok);
+	put(o, "status", t->status == TRAY_STATUS_NONE ? json_null() : json_integer(t->status), &ok);
+	put(o, "status_text", str_or_null(tray_status_text(t->status, status, sizeof status)), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *cover_json(const struct cover *c)
+{
+	bool ok = true;
+	json_t *o = json_object();
+	put(o, "index", json_integer(c->index), &ok);
+	put(o, "description", str_or_null(c->description), &ok);
+	put(o, "status", c->status ? json_integer(c->status) : json_null(), &ok);
+	put(o, "state", json_string(cover_status_name(c->status)), &ok);
+	put(o, "open", json_boolean(cover_is_open(c)), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -196,6 +238,16 @@ json_t *device_json(const struct device *d, int low_percent)
 	for (size_t i = 0; i < d->n_alerts; i++)
 		append(alerts, alert_json(&d->alerts[i]), &ok);
 	put(o, "alerts", alerts, &ok);
+
+	json_t *trays = json_array();
+	for (size_t i = 0; i < d->n_trays; i++)
+		append(trays, tray_json(&d->trays[i]), &ok);
+	put(o, "trays", trays, &ok);
+
+	json_t *covers = json_array();
+	for (size_t i = 0; i < d->n_covers; i++)
+		append(covers, cover_json(&d->covers[i]), &ok);
+	put(o, "covers", covers, &ok);
 
 	if (!ok) {
 		json_decref(o);

@@ -45,6 +45,12 @@ enum query {
 	Q_SUPPLY_HISTORY_UPSERT,
 	Q_SUPPLY_DELETE_UNMARKED,
 	Q_SUPPLIES_OF,
+	Q_TRAY_UPSERT,
+	Q_TRAY_DELETE_UNMARKED,
+	Q_TRAYS_OF,
+	Q_COVER_UPSERT,
+	Q_COVER_DELETE_UNMARKED,
+	Q_COVERS_OF,
 	Q_ALERTS_ACTIVE_OF,
 	Q_ALERT_INSERT,
 	Q_ALERT_SEEN,
@@ -53,6 +59,7 @@ enum query {
 	Q_RAW_GET,
 	Q_RANGE_ADD,
 	Q_RANGE_REMOVE,
+	Q_RANGE_UPDATE,
 	Q_RANGES,
 	Q_RANGE_RUN,
 	Q_UNMANAGED_SET,
@@ -75,6 +82,11 @@ enum query {
 	"sys_object_id, location, uptime_ticks, status_device, status_printer, error_bits, "      \
 	"error_bits_known, panel_text, included, first_seen, last_seen, last_poll, last_poll_ok, " \
 	"poll_error, unreachable_polls"
+
+/* How long a counter that went backwards stays flagged at most (seconds), and the SQL test for a
+ * flag still standing at the new read (in the meters upsert, where meters.* is the old row). */
+#define METER_BACK_KEEP "604800"
+#define METER_BACK_ACTIVE "(meters.back_from > 0 AND excluded.read_at - meters.back_at < " METER_BACK_KEEP ")"
 
 static const char *const query_sql[Q_COUNT] = {
 	[Q_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
@@ -114,15 +126,25 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_DEV_SET_INCLUDED] = "UPDATE devices SET included = ?2 WHERE id = ?1 AND included <> ?2",
 	[Q_DEV_ADDRESSES] = "SELECT address, first_seen, last_seen FROM device_addresses WHERE device_id = ?1 "
 			    "ORDER BY last_seen DESC",
+	/* A counter below its last value went backwards: back_from keeps the highest value before,
+	 * while the counter is below it and for at most a week (METER_BACK_KEEP) after the drop. The
+	 * SET expressions see the row as it was. */
 	[Q_METER_UPSERT] = "INSERT INTO meters(device_id, name, value, unit, oid, raw, read_at) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(device_id, name) DO UPDATE SET "
+			   "back_from = CASE WHEN excluded.value < meters.value THEN"
+			   "   CASE WHEN " METER_BACK_ACTIVE " THEN max(meters.value, meters.back_from) ELSE meters.value END"
+			   " WHEN " METER_BACK_ACTIVE " AND excluded.value < meters.back_from THEN meters.back_from ELSE 0 END, "
+			   "back_at = CASE WHEN excluded.value < meters.value THEN"
+			   "   CASE WHEN " METER_BACK_ACTIVE " THEN meters.back_at ELSE excluded.read_at END"
+			   " WHEN " METER_BACK_ACTIVE " AND excluded.value < meters.back_from THEN meters.back_at ELSE 0 END, "
 			   "value = excluded.value, unit = excluded.unit, oid = excluded.oid, raw = excluded.raw, "
 			   "read_at = excluded.read_at",
 	[Q_METER_HISTORY_UPSERT] = "INSERT INTO meter_history(device_id, name, day, value, read_at) "
 				   "VALUES (?1, ?2, strftime('%Y-%m-%d', ?4, 'unixepoch'), ?3, ?4) "
 				   "ON CONFLICT(device_id, name, day) DO UPDATE SET value = excluded.value, "
 				   "read_at = excluded.read_at",
-	[Q_METERS_OF] = "SELECT name, value, unit, oid, raw, read_at FROM meters WHERE device_id = ?1 ORDER BY name",
+	[Q_METERS_OF] = "SELECT name, value, unit, oid, raw, read_at, back_from, back_at FROM meters WHERE device_id = ?1 "
+			"ORDER BY name",
 	[Q_METER_HISTORY] = "SELECT name, day, value FROM meter_history WHERE device_id = ?1 AND read_at >= ?2 "
 			    "ORDER BY name, day", /* the primary key's order: no sort */
 	[Q_SUPPLY_UPSERT] = "INSERT INTO supplies(device_id, idx, type, klass, unit, max, level, description, "
@@ -138,6 +160,20 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_SUPPLY_DELETE_UNMARKED] = "DELETE FROM supplies WHERE device_id = ?1 AND updated_at <> ?2",
 	[Q_SUPPLIES_OF] = "SELECT idx, type, klass, unit, max, level, description, colorant FROM supplies "
 			  "WHERE device_id = ?1 ORDER BY idx",
+	[Q_TRAY_UPSERT] = "INSERT INTO trays(device_id, idx, name, description, media, unit, max, level, status, "
+			  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+			  "ON CONFLICT(device_id, idx) DO UPDATE SET name = excluded.name, "
+			  "description = excluded.description, media = excluded.media, unit = excluded.unit, "
+			  "max = excluded.max, level = excluded.level, status = excluded.status, "
+			  "updated_at = excluded.updated_at",
+	[Q_TRAY_DELETE_UNMARKED] = "DELETE FROM trays WHERE device_id = ?1 AND updated_at <> ?2",
+	[Q_TRAYS_OF] = "SELECT idx, name, description, media, unit, max, level, status FROM trays "
+		       "WHERE device_id = ?1 ORDER BY idx",
+	[Q_COVER_UPSERT] = "INSERT INTO covers(device_id, idx, description, status, updated_at) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(device_id, idx) DO UPDATE SET "
+			   "description = excluded.description, status = excluded.status, updated_at = excluded.updated_at",
+	[Q_COVER_DELETE_UNMARKED] = "DELETE FROM covers WHERE device_id = ?1 AND updated_at <> ?2",
+	[Q_COVERS_OF] = "SELECT idx, description, status FROM covers WHERE device_id = ?1 ORDER BY idx",
 	[Q_ALERTS_ACTIVE_OF] = "SELECT id, idx, severity, training, grp, grp_index, location, code, description, "
 			       "time_ticks, first_seen, last_seen, cleared_at FROM alerts "
 			       "WHERE device_id = ?1 AND cleared_at = 0 ORDER BY severity = 3 DESC, first_seen, id",
@@ -151,7 +187,8 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_RAW_GET] = "SELECT raw FROM device_raw WHERE device_id = ?1",
 	[Q_RANGE_ADD] = "INSERT INTO ranges(target, profiles, port, manual, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_RANGE_REMOVE] = "DELETE FROM ranges WHERE id = ?1",
-	[Q_RANGES] = "SELECT id, target, profiles, port, manual, created_at, last_run FROM ranges ORDER BY id",
+	[Q_RANGE_UPDATE] = "UPDATE ranges SET target = ?2, profiles = ?3, port = ?4, manual = ?5, enabled = ?6 WHERE id = ?1",
+	[Q_RANGES] = "SELECT id, target, profiles, port, manual, created_at, last_run, enabled FROM ranges ORDER BY id",
 	[Q_RANGE_RUN] = "UPDATE ranges SET last_run = ?2 WHERE id = ?1",
 	[Q_UNMANAGED_SET] = "INSERT INTO unmanaged(address, ports, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3) "
 			    "ON CONFLICT(address) DO UPDATE SET ports = excluded.ports, last_seen = excluded.last_seen",
@@ -172,7 +209,9 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_COUNTS] = "SELECT count(*), coalesce(sum(included), 0), coalesce(sum(NOT included), 0),"
 		     " coalesce(sum(included AND (status_device = 5 OR (error_bits & ?1) <> 0"
 		     "   OR EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = devices.id AND a.cleared_at = 0"
-		     "              AND a.severity = 3))), 0),"
+		     "              AND a.severity = 3)"
+		     "   OR (NOT error_bits_known AND EXISTS (SELECT 1 FROM covers c WHERE c.device_id = devices.id"
+		     "              AND c.status IN (3, 5))))), 0),"
 		     " coalesce(max(last_poll_ok), 0) FROM devices",
 	/* A consumable under the threshold, or a receptacle with less room than that. */
 	[Q_COUNT_LOW] = "SELECT count(DISTINCT s.device_id) FROM supplies s JOIN devices d ON d.id = s.device_id "
@@ -725,6 +764,52 @@ static int save_supplies(struct store *s, int64_t id, const struct device *d, in
 	return step_done(s, st, err, "removing supplies the device no longer has");
 }
 
+static int save_trays_covers(struct store *s, int64_t id, const struct device *d, int64_t when,
+			     struct fc_error *err)
+{
+	sqlite3_stmt *st;
+	for (size_t i = 0; i < d->n_trays; i++) {
+		const struct tray *t = &d->trays[i];
+		if (!(st = stmt(s, Q_TRAY_UPSERT, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, t->index);
+		bind_text(st, 3, t->name);
+		bind_text(st, 4, t->description);
+		bind_text(st, 5, t->media);
+		sqlite3_bind_int(st, 6, t->unit);
+		sqlite3_bind_int(st, 7, t->max);
+		sqlite3_bind_int(st, 8, t->level);
+		sqlite3_bind_int(st, 9, t->status);
+		sqlite3_bind_int64(st, 10, when);
+		if (step_done(s, st, err, "saving a tray") < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < d->n_covers; i++) {
+		const struct cover *c = &d->covers[i];
+		if (!(st = stmt(s, Q_COVER_UPSERT, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, c->index);
+		bind_text(st, 3, c->description);
+		sqlite3_bind_int(st, 4, c->status);
+		sqlite3_bind_int64(st, 5, when);
+		if (step_done(s, st, err, "saving a cover") < 0)
+			return -1;
+	}
+	/* Like supplies: rows not written at `when` are trays or covers the device no longer has. */
+	static const enum query unmarked[] = { Q_TRAY_DELETE_UNMARKED, Q_COVER_DELETE_UNMARKED };
+	for (size_t i = 0; i < 2; i++) {
+		if (!(st = stmt(s, unmarked[i], err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, when);
+		if (step_done(s, st, err, "removing trays and covers the device no longer has") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static bool same_text(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
@@ -874,6 +959,8 @@ int store_device_save(struct store *s, const struct device *d, bool include_new,
 		rc = save_meters(s, dev_id, d, when, err);
 	if (rc == 0)
 		rc = save_supplies(s, dev_id, d, when, err);
+	if (rc == 0)
+		rc = save_trays_covers(s, dev_id, d, when, err);
 	if (rc == 0 && replace_alerts)
 		rc = save_alerts(s, dev_id, d, when, err);
 	rc = auto_end(s, began, rc, err);
@@ -989,6 +1076,8 @@ static int load_meters(struct store *s, struct device *d, struct fc_error *err)
 		m->oid = col_strdup(st, 3);
 		m->raw = col_strdup(st, 4);
 		m->read_at = sqlite3_column_int64(st, 5);
+		m->back_from = sqlite3_column_int64(st, 6);
+		m->back_at = sqlite3_column_int64(st, 7);
 		if (!m->name)
 			goto oom;
 	}
@@ -1028,6 +1117,62 @@ static int load_supplies(struct store *s, struct device *d, struct fc_error *err
 oom:
 	sqlite3_reset(st);
 	return fc_error_set(err, "out of memory reading supplies");
+}
+
+static int load_trays(struct store *s, struct device *d, struct fc_error *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_TRAYS_OF, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, d->id);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct tray *grown = grow(d->trays, d->n_trays, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		d->trays = grown;
+		struct tray *t = &d->trays[d->n_trays++];
+		memset(t, 0, sizeof *t);
+		t->index = sqlite3_column_int(st, 0);
+		t->name = col_strdup(st, 1);
+		t->description = col_strdup(st, 2);
+		t->media = col_strdup(st, 3);
+		t->unit = sqlite3_column_int(st, 4);
+		t->max = sqlite3_column_int(st, 5);
+		t->level = sqlite3_column_int(st, 6);
+		t->status = sqlite3_column_int(st, 7);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading trays");
+oom:
+	sqlite3_reset(st);
+	return fc_error_set(err, "out of memory reading trays");
+}
+
+static int load_covers(struct store *s, struct device *d, struct fc_error *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_COVERS_OF, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, d->id);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cover *grown = grow(d->covers, d->n_covers, &cap, sizeof *grown);
+		if (!grown)
+			goto oom;
+		d->covers = grown;
+		struct cover *c = &d->covers[d->n_covers++];
+		c->index = sqlite3_column_int(st, 0);
+		c->description = col_strdup(st, 1);
+		c->status = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading covers");
+oom:
+	sqlite3_reset(st);
+	return fc_error_set(err, "out of memory reading covers");
 }
 
 /* Active alerts of device id into a new array; ids (may be NULL) gets their row ids. */
@@ -1087,6 +1232,10 @@ static int load_parts(struct store *s, struct device *d, unsigned parts, struct 
 	if ((parts & STORE_LOAD_SUPPLIES) && load_supplies(s, d, err) < 0)
 		return -1;
 	if ((parts & STORE_LOAD_ALERTS) && load_alerts(s, d->id, &d->alerts, &d->n_alerts, NULL, err) < 0)
+		return -1;
+	if ((parts & STORE_LOAD_TRAYS) && load_trays(s, d, err) < 0)
+		return -1;
+	if ((parts & STORE_LOAD_COVERS) && load_covers(s, d, err) < 0)
 		return -1;
 	return 0;
 }
@@ -1323,6 +1472,27 @@ int store_range_remove(struct store *s, int64_t id, struct fc_error *err)
 	return sqlite3_changes(s->db) > 0;
 }
 
+int store_range_update(struct store *s, int64_t id, const char *target, const char *profiles, int port,
+		       bool manual, bool enabled, struct fc_error *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_RANGE_UPDATE, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, target);
+	bind_text(st, 3, profiles ? profiles : "");
+	sqlite3_bind_int(st, 4, port);
+	sqlite3_bind_int(st, 5, manual);
+	sqlite3_bind_int(st, 6, enabled);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return fc_error_set(err, "%s is already in the discovery list", target);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "changing a discovery range");
+	return sqlite3_changes(s->db) > 0;
+}
+
 int store_ranges_list(struct store *s, struct range **out, size_t *n, struct fc_error *err)
 {
 	*out = NULL;
@@ -1349,6 +1519,7 @@ int store_ranges_list(struct store *s, struct range **out, size_t *n, struct fc_
 		x->manual = sqlite3_column_int(st, 4);
 		x->created_at = sqlite3_column_int64(st, 5);
 		x->last_run = sqlite3_column_int64(st, 6);
+		x->enabled = sqlite3_column_int(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

@@ -61,9 +61,13 @@ int store_setting_set(struct store *s, const char *key, const char *value, struc
  * matched by (vendor, serial) first, then by MAC, then by address when the device known there has
  * neither serial nor MAC; otherwise it is new (included when include_new). A device found at a
  * new address keeps its address history. Meters go to the current table and one history row per
- * meter per UTC day; supplies likewise; alerts are matched to the active ones (by severity, group,
- * group index, location, code and description): new ones are added, gone ones are cleared.
- * When replace_alerts is false the alerts in d are ignored (the poll did not read the table). */
+ * meter per UTC day; supplies likewise; trays and covers replace the current ones (no history);
+ * alerts are matched to the active ones (by severity, group, group index, location, code and
+ * description): new ones are added, gone ones are cleared.
+ * When replace_alerts is false the alerts in d are ignored (the poll did not read the table).
+ * A meter read below the value stored before went backwards: the store sets its back_from (the
+ * highest value before the drop) and back_at, kept while later reads stay below back_from and
+ * for at most 7 days after the drop (d's own back_from / back_at are not read). */
 int store_device_save(struct store *s, const struct device *d, bool include_new, bool replace_alerts,
 		      int64_t *id, struct fc_error *err);
 
@@ -80,7 +84,9 @@ enum store_load_parts {
 	STORE_LOAD_METERS = 1 << 0,
 	STORE_LOAD_SUPPLIES = 1 << 1,
 	STORE_LOAD_ALERTS = 1 << 2, /* active ones only */
-	STORE_LOAD_ALL = 0x7,
+	STORE_LOAD_TRAYS = 1 << 3,
+	STORE_LOAD_COVERS = 1 << 4,
+	STORE_LOAD_ALL = 0x1f,
 };
 
 /* Loads one device with the parts asked for into *out (which the caller clears with
@@ -132,11 +138,17 @@ struct range {
 	bool manual;           /* a single address the admin entered rather than a sweep */
 	int64_t created_at;
 	int64_t last_run;
+	bool enabled;          /* false: kept in the list, left out of discovery runs */
 };
 void range_array_free(struct range **ranges, size_t n);
 
 int store_range_add(struct store *s, const char *target, const char *profiles, int port, bool manual,
 		    int64_t *id, struct fc_error *err);
+/* Changes range id in place (its id, created_at and last_run stay): target, profiles (NULL = ""),
+ * port, manual and enabled as for store_range_add. Returns 1 when changed, 0 when there is no
+ * such range, -1 on error (a target already in the list is an error that says so). */
+int store_range_update(struct store *s, int64_t id, const char *target, const char *profiles, int port,
+		       bool manual, bool enabled, struct fc_error *err);
 /* Returns 1 when removed, 0 when there was no such range. */
 int store_range_remove(struct store *s, int64_t id, struct fc_error *err);
 int store_ranges_list(struct store *s, struct range **out, size_t *n, struct fc_error *err);

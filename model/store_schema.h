@@ -150,6 +150,30 @@ static const char *const store_migrations[] = {
 	"  conditions INTEGER NOT NULL,"
 	"  subject TEXT NOT NULL);"
 	"CREATE INDEX mails_sent_at ON mails_sent(sent_at);",
+
+	/* 3: paper trays and covers, kept like supplies (current rows only); meters remember a
+	 * counter that went backwards (the value before, while the counter is still below it); a
+	 * discovery range can be switched off without losing it. */
+	"CREATE TABLE trays ("
+	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  name TEXT, description TEXT, media TEXT,"
+	"  unit INTEGER NOT NULL DEFAULT 0,"
+	"  max INTEGER NOT NULL DEFAULT -2,"
+	"  level INTEGER NOT NULL DEFAULT -2,"
+	"  status INTEGER NOT NULL DEFAULT -1,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (device_id, idx)) WITHOUT ROWID;"
+	"CREATE TABLE covers ("
+	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  description TEXT,"
+	"  status INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (device_id, idx)) WITHOUT ROWID;"
+	"ALTER TABLE meters ADD COLUMN back_from INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE meters ADD COLUMN back_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE ranges ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)

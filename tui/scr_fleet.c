@@ -365,6 +365,33 @@ static int on_address(void *arg, const char *address, int64_t first, int64_t las
 	return 0;
 }
 
+/* One tray: name and media, the level in words (a tray is never "low"), the numbers, the status.
+ * Device strings are cleaned again here, like every other line of this screen. */
+static void tray_line(const struct console *c, struct textview *tv, const struct tray *t, bool bits_known,
+		      int name_w)
+{
+	char name[TEXT_MAX * 2 + 32], cell[TEXT_MAX * 2 + 64], word[32], levels[64], status[128];
+	const char *label = t->name && *t->name ? t->name : t->description;
+	snprintf(name, sizeof name, "%s%s%s%s", label && *label ? label : "tray", t->media && *t->media ? " (" : "",
+		 t->media && *t->media ? t->media : "", t->media && *t->media ? ")" : "");
+	if (!label || !*label)
+		snprintf(name, sizeof name, "tray %d", t->index);
+	char *clean = text_clean(name);
+	fmt_pad(clean ? clean : "", name_w - 3, false, c->utf8, cell, sizeof cell);
+	free(clean);
+	enum supply_state st = tray_state_of(t);
+	struct supply as_supply = { .level = t->level, .max = t->max, .klass = SUPPLY_CLASS_CONSUMED };
+	fmt_supply(&as_supply, 0, word, sizeof word);
+	if (t->level >= 0 && t->max > 0)
+		snprintf(levels, sizeof levels, "%d of %d %s", t->level, t->max, unit_name(t->unit));
+	else
+		snprintf(levels, sizeof levels, "level %d, max %d", t->level, t->max);
+	tray_status_text(t->status, status, sizeof status);
+	/* an empty tray is a warning only when the printer's error bits do not tell (device.h) */
+	int role = st == SUPPLY_EMPTY && !bits_known ? RL_WARN : RL_NORMAL;
+	tv_add(tv, role, 0, "  %s %-10s %s%s%s", cell, word, levels, status[0] ? "; " : "", status);
+}
+
 static void device_build(struct console *c, int width)
 {
 	struct textview *tv = &c->detail;
@@ -457,6 +484,28 @@ static void device_build(struct console *c, int width)
 		}
 	}
 	if (!d.n_supplies)
+		tv_add(tv, RL_NORMAL, 0, "  none reported");
+
+	tv_section(tv, "Trays");
+	for (size_t i = 0; i < d.n_trays; i++)
+		tray_line(c, tv, &d.trays[i], d.error_bits_known, gauge_x);
+	if (!d.n_trays)
+		tv_add(tv, RL_NORMAL, 0, "  none reported");
+
+	tv_section(tv, "Covers");
+	for (size_t i = 0; i < d.n_covers; i++) {
+		const struct cover *cv = &d.covers[i];
+		char label[32], cell[TEXT_MAX * 2 + 64];
+		snprintf(label, sizeof label, "cover %d", cv->index);
+		char *clean = text_clean(cv->description && *cv->description ? cv->description : label);
+		fmt_pad(clean ? clean : "", gauge_x - 3, false, c->utf8, cell, sizeof cell);
+		free(clean);
+		/* an open cover is a fault only when the printer's error bits do not say it already */
+		bool open = cover_is_open(cv);
+		tv_add(tv, open ? (d.error_bits_known ? RL_WARN : RL_CRIT) : RL_NORMAL, 0, "  %s %s%s", cell,
+		       open ? "OPEN" : cover_status_name(cv->status), cv->status ? "" : " (not reported)");
+	}
+	if (!d.n_covers)
 		tv_add(tv, RL_NORMAL, 0, "  none reported");
 
 	tv_section(tv, "Meters (value, unit, where it came from)");

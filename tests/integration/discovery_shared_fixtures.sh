@@ -33,12 +33,35 @@ done
 "$DRIVE" -c public -t 1000 -r 1 --no-port-probe discover "${SNMPSIM_ADDRS[@]}" >"$out/discover.json" ||
 	{ echo "FAIL: snmp_drive discover exited $?"; cat "$out/discover.json"; exit 1; }
 
-/usr/bin/python3 - "$out/discover.json" "$map" "$FLEETCON_SHARED_FIXTURES" <<'EOF'
+# The same fleet through the real binary: what the store keeps and `show --json` prints for
+# trays is compared with the oracle too.
+stored=$out/devices.json
+echo "[]" >"$stored"
+if [ -n "${FLEETCON:-}" ] && [ -x "${FLEETCON:-}" ]; then
+	fc() { HOME=$out XDG_CONFIG_HOME=$out/.config "$FLEETCON" --db "$out/f.db" "$@"; }
+	fc discover "${SNMPSIM_ADDRS[@]}" >"$out/fc-discover.txt" 2>&1 ||
+		{ echo "FAIL: fleetcon discover exited $?"; cat "$out/fc-discover.txt"; exit 1; }
+	ids=$(fc devices --json | /usr/bin/python3 -c 'import json,sys; print(" ".join(str(d["id"]) for d in json.load(sys.stdin)))') ||
+		{ echo "FAIL: fleetcon devices --json"; exit 1; }
+	{
+		echo "["
+		sep=""
+		for id in $ids; do
+			printf '%s' "$sep"
+			fc show "$id" --json || { echo "FAIL: fleetcon show $id --json" >&2; exit 1; }
+			sep=","
+		done
+		echo "]"
+	} >"$stored" || exit 1
+fi
+
+/usr/bin/python3 - "$out/discover.json" "$map" "$FLEETCON_SHARED_FIXTURES" "$stored" <<'EOF'
 import json, os, sys
 
 result = json.load(open(sys.argv[1]))
 names = dict(line.split() for line in open(sys.argv[2]))
 fixtures = sys.argv[3]
+stored = {names.get(d["address"]): d for d in json.load(open(sys.argv[4]))}
 failures = []
 
 def fail(name, msg):
@@ -79,7 +102,7 @@ ERROR_STATES = {"Normal": [], "Paper Low": ["low paper"], "Toner Low": ["low ton
 def squash(s):
     return "".join((s or "").split()).lower()
 
-checked = {"supplies": 0, "trays": 0, "counters": 0, "states": 0}
+checked = {"supplies": 0, "trays": 0, "stored_trays": 0, "counters": 0, "states": 0}
 for fn in sorted(os.listdir(fixtures)):
     if not fn.endswith(".expected.json"):
         continue
@@ -116,6 +139,25 @@ for fn in sorted(os.listdir(fixtures)):
                     fail(name, f"tray {idx}: level -3 but oracle {cur}")
             elif t["level"] >= 0 and t["max"] > 0 and abs(round(100 * t["level"] / t["max"]) - cur) > 0:
                 fail(name, f"tray {idx}: {t['level']}/{t['max']}, oracle {cur} %")
+            # What the store kept, as show --json prints it: -3 is the state "some-remaining"
+            # without a percentage (LibreNMS: 50 %), a known level its percentage (rounded
+            # down, LibreNMS to the nearest: 1 apart).
+            if stored:
+                st = {x["index"]: x for x in (stored.get(name) or {}).get("trays", [])}.get(idx)
+                if st is None:
+                    fail(name, f"tray {idx} not kept by the store / not in devices --json")
+                    continue
+                checked["stored_trays"] += 1
+                if (st["max"], st["level"]) != (t["max"], t["level"]):
+                    fail(name, f"stored tray {idx} {st['max']}/{st['level']}, polled {t['max']}/{t['level']}")
+                if st["level"] == -3:
+                    if st["state"] != "some-remaining" or st["percent"] is not None or cur != 50:
+                        fail(name, f"stored tray {idx}: -3 must be some-remaining without a percent")
+                elif st["level"] >= 0 and st["max"] > 0:
+                    if st["percent"] is None or abs(st["percent"] - cur) > 1:
+                        fail(name, f"stored tray {idx}: {st['percent']} %, oracle {cur} %")
+                    if (st["state"] == "empty") != (st["level"] == 0):
+                        fail(name, f"stored tray {idx}: state {st['state']} for level {st['level']}")
             continue
         checked["supplies"] += 1
         s = supplies.get(idx)

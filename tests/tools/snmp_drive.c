@@ -158,8 +158,8 @@ static json_t *result_json(const struct poll_result *r)
 	json_object_set_new(o, "alert_all_events", json_integer(r->alert_all_events));
 
 	json_t *trays = json_array();
-	for (size_t i = 0; i < r->n_trays; i++) {
-		const struct tray *t = &r->trays[i];
+	for (size_t i = 0; i < r->device.n_trays; i++) {
+		const struct tray *t = &r->device.trays[i];
 		json_array_append_new(trays, json_pack("{s:i, s:o, s:o, s:i, s:i, s:i}", "index", t->index,
 						       "name", str_or_null(t->name), "description",
 						       str_or_null(t->description), "unit", t->unit,
@@ -167,10 +167,10 @@ static json_t *result_json(const struct poll_result *r)
 	}
 	json_object_set_new(o, "trays", trays);
 	json_t *covers = json_array();
-	for (size_t i = 0; i < r->n_covers; i++)
-		json_array_append_new(covers, json_pack("{s:i, s:o, s:i}", "index", r->covers[i].index,
-							"description", str_or_null(r->covers[i].description),
-							"status", r->covers[i].status));
+	for (size_t i = 0; i < r->device.n_covers; i++)
+		json_array_append_new(covers, json_pack("{s:i, s:o, s:i}", "index", r->device.covers[i].index,
+							"description", str_or_null(r->device.covers[i].description),
+							"status", r->device.covers[i].status));
 	json_object_set_new(o, "covers", covers);
 
 	json_object_set_new(o, "printer_index", json_integer(r->printer_index));
