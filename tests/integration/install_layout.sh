@@ -78,9 +78,15 @@ LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings=all -l "$page" >"$T/page.txt" 2>"$T/m
 groff -man -Tutf8 -ww -z "$page" 2>"$T/groff.err" || fail "groff"
 [ ! -s "$T/groff.err" ] || { cat "$T/groff.err"; fail "groff warns"; }
 "$FLEETCON" --help >"$T/help.txt" || fail "fleetcon --help"
-"$PY" - "$T/page.txt" tui/keys.h "$T/help.txt" <<'PY' || fail "the man page and the program disagree"
+# The commands' own usage, from those that print it without touching a database.
+for c in discover devices show alerts export console; do
+	"$FLEETCON" --db "$T/none.db" "$c" --help >>"$T/usage.txt" 2>&1
+done
+"$FLEETCON" --db "$T/none.db" range >>"$T/usage.txt" 2>&1
+[ ! -e "$T/none.db" ] || fail "a --help opened the database"
+"$PY" - "$T/page.txt" tui/keys.h "$T/help.txt" "$T/usage.txt" <<'PY' || fail "the man page and the program disagree"
 import re, sys
-page_path, keys_path, help_path = sys.argv[1:]
+page_path, keys_path, help_path, usage_path = sys.argv[1:]
 # man renders \- as "-" on Debian; hyphens of other renderers are taken as "-" too.
 page = open(page_path, encoding="utf-8").read().replace("\u2010", "-").replace("\u2212", "-")
 flat = " ".join(page.split())
@@ -109,9 +115,12 @@ assert len(cmds) >= 10, cmds
 headings = re.findall(r"^   ([a-z]+)", section["COMMANDS"], flags=re.M)
 for c in set(cmds) | {"run", "alerts"}:
     assert c in headings, f"the command {c} has no subsection in COMMANDS"
-for opt in ("--config", "--db", "--help", "--version", "--log-level", "--readonly", "--json", "--all"):
-    assert opt in flat, f"{opt} is not in the page"
-print(f"man page: {len(rows)} keys and {len(set(cmds))} commands found")
+# Every option that --help and the commands' usage name.
+opts = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", helptext + open(usage_path).read())) | {"--log-level"}
+assert len(opts) >= 20, sorted(opts)
+for opt in sorted(opts):
+    assert re.search(r"(?<![\w-])" + re.escape(opt) + r"(?![\w-])", flat), f"{opt} is not in the page"
+print(f"man page: {len(rows)} keys, {len(set(cmds))} commands and {len(opts)} options found")
 PY
 
 # Another PREFIX: the unit and the page follow it (the files in the build are made again).
