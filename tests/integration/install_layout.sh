@@ -138,4 +138,7 @@ left=$(cd "$root" && find . ! -type d -printf '%P\n')
 [ ! -e "$root/usr/share/doc/fleetcon" ] || fail "uninstall left share/doc/fleetcon"
 install_to "$T/opt" /opt/fleetcon uninstall
 [ -z "$(cd "$T/opt" && find . ! -type d)" ] || fail "uninstall under /opt/fleetcon left files"
+# The build's page and unit back to the default PREFIX, as a plain make leaves them.
+make -s --no-print-directory BUILD="$FLEETCON_BUILD" -o "$FLEETCON_BUILD/fleetcon" man \
+	"$FLEETCON_BUILD/fleetcon.service" >"$T/make.log" 2>&1 || { cat "$T/make.log"; fail "make man"; }
 echo "ok: install layout and modes, man page renders with every key and command, unit verified, uninstall clean"
