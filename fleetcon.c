@@ -20,6 +20,7 @@
 #include "model/store.h"
 #include "model/version.h"
 #include "service/actions.h"
+#include "service/run.h"
 #include "tui/console.h"
 #include "uplink/commands.h"
 
@@ -47,6 +48,7 @@ static const struct command {
 	{ "upload", upload_main, "upload", "build a report and send it now, with every waiting one" },
 	{ "status", status_main, "status [--json] [--history N]", "sync status; exit 1 when the last sync failed or one is overdue" },
 	{ "export", export_main, "export --format html|csv --output PATH", EXPORT_SUMMARY },
+	{ "run", run_main, RUN_USAGE, RUN_SUMMARY },
 	{ "console", console_main, "console [--readonly] [--ascii] [--no-color] [--no-mouse]", "the administration console (the default on a terminal)" },
 	{ "siteinfo", siteinfo_main, "siteinfo [--json]", "facts about this site and the agent's host" },
 	{ "config", config_main, "config check", "validate the configuration and print it, secrets masked" },

@@ -114,6 +114,42 @@ const char *agent_cmd_name(int kind)
 	return cmd_names[kind];
 }
 
+static const char *const event_names[] = {
+	[AGENT_EV_JOB_STARTED - AGENT_EV_JOB_STARTED] = "job-started",
+	[AGENT_EV_PROGRESS - AGENT_EV_JOB_STARTED] = "progress",
+	[AGENT_EV_JOB_DONE - AGENT_EV_JOB_STARTED] = "job-done",
+	[AGENT_EV_RESULT - AGENT_EV_JOB_STARTED] = "result",
+	[AGENT_EV_DEVICE_CHANGED - AGENT_EV_JOB_STARTED] = "device-changed",
+	[AGENT_EV_RANGES_CHANGED - AGENT_EV_JOB_STARTED] = "ranges-changed",
+	[AGENT_EV_SYNC_FINISHED - AGENT_EV_JOB_STARTED] = "sync-finished",
+	[AGENT_EV_LOG - AGENT_EV_JOB_STARTED] = "log",
+	[AGENT_EV_FLASH - AGENT_EV_JOB_STARTED] = "flash",
+};
+#define N_EVENTS (sizeof event_names / sizeof event_names[0])
+
+const char *agent_event_name(int kind)
+{
+	if (kind < AGENT_EV_JOB_STARTED || kind >= AGENT_EV_JOB_STARTED + (int)N_EVENTS)
+		return "?";
+	return event_names[kind - AGENT_EV_JOB_STARTED];
+}
+
+int agent_cmd_kind(const char *name)
+{
+	for (int k = 1; name && k < AGENT_CMD_COUNT; k++)
+		if (cmd_names[k] && !strcmp(cmd_names[k], name))
+			return k;
+	return 0;
+}
+
+int agent_event_kind(const char *name)
+{
+	for (size_t i = 0; name && i < N_EVENTS; i++)
+		if (!strcmp(event_names[i], name))
+			return AGENT_EV_JOB_STARTED + (int)i;
+	return 0;
+}
+
 struct agent *agent_new(const struct agent_options *o, struct fc_error *err)
 {
 	struct agent *a = calloc(1, sizeof *a);

@@ -21,7 +21,8 @@
 enum agent_cmd {
 	AGENT_CMD_POLL = 1,     /* id: device (0 = every included device) */
 	AGENT_CMD_DISCOVER,     /* id: range (0 = every range); a: 1 = dry run (cost only, nothing sent) */
-	AGENT_CMD_UPLOAD,       /* a sync now (the "manual" trigger) */
+	AGENT_CMD_UPLOAD,       /* a sync: a 0 = now (the "manual" trigger), 1 = the daily slot, 2 = a retry
+				   of the reports waiting in the outbox (nothing new is built) */
 	AGENT_CMD_PREVIEW,      /* the report the next sync would send: answered by AGENT_EV_RESULT */
 	AGENT_CMD_EXPORT,       /* a: 0 HTML, 1 CSV; b: 1 = replace an existing output; text: path */
 	AGENT_CMD_INCLUDE,      /* id: device; a: 1 include, 0 exclude */
@@ -60,6 +61,15 @@ const char *agent_level_name(int level);
 
 /* "poll", "discover", "upload", ... ("?" for an unknown kind). Static strings. */
 const char *agent_cmd_name(int kind);
+
+/* "job-started", "progress", "job-done", "result", "device-changed", "ranges-changed",
+ * "sync-finished", "log", "flash" ("?" for an unknown kind). Static strings. */
+const char *agent_event_name(int kind);
+
+/* The kind of a command or event name (what the two above return), or 0 when unknown. These
+ * names, not the numbers, cross the service's socket. */
+int agent_cmd_kind(const char *name);
+int agent_event_kind(const char *name);
 
 struct agent;
 struct agent_job;

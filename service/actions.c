@@ -759,7 +759,7 @@ static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, const 
 					 "configuration file");
 	struct upload_run u = { job };
 	struct sync_options o = {
-		.trigger = cmd->a ? SYNC_SCHEDULED : SYNC_MANUAL,
+		.trigger = cmd->a == 2 ? SYNC_RETRY : cmd->a == 1 ? SYNC_SCHEDULED : SYNC_MANUAL,
 		.cancel = agent_job_cancel_flag(job),
 		.on_event = on_outbox_event,
 		.event_ctx = &u,
