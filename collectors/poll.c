@@ -106,6 +106,20 @@ static const enum column walk_alerts[] = {
 	C_AL_DESCR, C_AL_TIME,
 };
 
+/* The type each object is defined with, to tell the admin when a device sends another (the
+ * value is then ignored, or a number read from text): numbers are any integer type. */
+enum want { W_NUMBER, W_TEXT, W_OID };
+static const enum want scalar_want[S_COUNT] = {
+	[S_DESCR] = W_TEXT, [S_OBJECT_ID] = W_OID, [S_UPTIME] = W_NUMBER, [S_NAME] = W_TEXT,
+	[S_LOCATION] = W_TEXT, [S_HR_TYPE] = W_OID, [S_HR_DESCR] = W_TEXT, [S_HR_STATUS] = W_NUMBER,
+	[S_PR_STATUS] = W_NUMBER, [S_PR_ERRORS] = W_TEXT, [S_SERIAL] = W_TEXT, [S_ALERTS_ALL] = W_NUMBER,
+};
+static const enum want column_want[C_COUNT] = {
+	[C_SUP_DESCR] = W_TEXT, [C_COLORANT] = W_TEXT, [C_IN_MEDIA] = W_TEXT, [C_IN_NAME] = W_TEXT,
+	[C_IN_DESCR] = W_TEXT, [C_COVER_DESCR] = W_TEXT, [C_CONSOLE] = W_TEXT, [C_IF_PHYS] = W_TEXT,
+	[C_HR_TYPE] = W_OID, [C_AL_DESCR] = W_TEXT, /* the rest: W_NUMBER (0) */
+};
+
 /* Walk bounds for a printer: generous for real tables, small against a hostile agent. */
 static const struct snmp_walk_opts poll_walk_opts = {
 	.max_rows = 500,
@@ -964,6 +978,14 @@ static void join(char *buf, size_t len, const char *text)
 	buf[at + n] = '\0';
 }
 
+/* Appends "; text" (or "text" when empty) to buf, bounded. */
+static void join_sentence(char *buf, size_t len, const char *text)
+{
+	size_t at = strlen(buf);
+	if (at < len - 1)
+		snprintf(buf + at, len - at, "%s%s", at ? "; " : "", text);
+}
+
 static char *printable(const struct kept *k)
 {
 	struct snmp_value v;
@@ -1199,6 +1221,58 @@ static void assemble_raw(struct poll_state *st, struct poll_result *res)
 		res->raw_truncated = true;
 }
 
+static bool type_fits(int type, enum want w)
+{
+	switch (w) {
+	case W_TEXT:
+		return type == SNMPV_OCTETS;
+	case W_OID:
+		return type == SNMPV_OID;
+	default:
+		return type == SNMPV_INTEGER || type == SNMPV_COUNTER32 || type == SNMPV_GAUGE32 ||
+		       type == SNMPV_TIMETICKS || type == SNMPV_COUNTER64;
+	}
+}
+
+/* Counts the values of a standard object sent in another type than the MIB's, and says so once
+ * with an example (vendor values have no fixed type: their decoders judge them). */
+static void check_types(struct poll_state *st, const struct snmp_oid *cols, int pidx)
+{
+	struct snmp_oid sc[S_COUNT];
+	for (int i = 0; i < S_COUNT; i++) {
+		sc[i].len = 0;
+		if (snmp_oid_from_text(scalars[i].oid, &sc[i]) == 0 && scalars[i].indexed)
+			sc[i].id[sc[i].len++] = (oid)pidx;
+	}
+	size_t wrong = 0;
+	char example[300] = "";
+	for (size_t i = 0; i < st->n_kept; i++) {
+		const struct kept *k = &st->kept[i];
+		struct snmp_value v;
+		kept_value(k, &v);
+		if (decode_is_missing(&v))
+			continue;
+		int want = -1;
+		for (int s = 0; s < S_COUNT && want < 0; s++)
+			if (sc[s].len == k->name_len && memcmp(sc[s].id, k->name, k->name_len * sizeof(oid)) == 0)
+				want = (int)scalar_want[s];
+		unsigned long idx[MAX_SUFFIX];
+		for (int c = 0; c < C_COUNT && want < 0; c++)
+			if (cols[c].len && row_of(k, &cols[c], idx))
+				want = (int)column_want[c];
+		if (want < 0 || type_fits(k->type, (enum want)want))
+			continue;
+		if (!wrong++) {
+			char o[256];
+			snprintf(example, sizeof example, "%s sent as %s",
+				 decode_oid_format(k->name, k->name_len, o, sizeof o), decode_type_name(k->type));
+		}
+	}
+	if (wrong)
+		warn(st, "%zu value%s of the wrong type, ignored or read as best as possible (first: %s)",
+		     wrong, wrong == 1 ? "" : "s", example);
+}
+
 static void assemble(struct snmp_job *job, struct poll_state *st, struct poll_result *res)
 {
 	struct device *d = &res->device;
@@ -1255,10 +1329,17 @@ static void assemble(struct snmp_job *job, struct poll_state *st, struct poll_re
 	}
 	res->is_printer = prt || res->printer_index > 0;
 
+	check_types(st, cols, pidx);
 	if (st->opts.keep_raw)
 		assemble_raw(st, res);
 	for (size_t i = 0; i < st->n_warnings; i++)
 		add_warning_to(res, st->warnings[i]);
+	/* the device keeps them too, so that show, the console and the report can say what was wrong */
+	char joined[TEXT_MAX] = "";
+	for (size_t i = 0; i < st->n_warnings; i++)
+		join_sentence(joined, sizeof joined, st->warnings[i]);
+	if (joined[0])
+		d->poll_warnings = text_clean(joined);
 
 	if (snmp_job_aborted(job) && !st->error) {
 		st->incomplete = true;

@@ -42,7 +42,7 @@ void device_clear(struct device *d)
 	char **strings[] = {
 		&d->address, &d->profile, &d->vendor, &d->model, &d->serial, &d->mac, &d->firmware,
 		&d->sys_name, &d->sys_descr, &d->sys_object_id, &d->location, &d->panel_text,
-		&d->poll_error,
+		&d->poll_error, &d->poll_warnings,
 	};
 	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
 		free(*strings[i]);
@@ -285,7 +285,7 @@ enum device_state device_state_of(const struct device *d)
 		return DEVICE_UNKNOWN;
 	if (d->status_device == 5)
 		return DEVICE_FAULT;
-	bool warning = d->status_device == 3 || d->poll_error != NULL;
+	bool warning = d->status_device == 3 || d->poll_error != NULL || d->poll_warnings != NULL;
 	if (d->error_bits_known) {
 		for (int b = 0; b < PRINTER_ERR_COUNT; b++) {
 			if (!(d->error_bits & (1u << b)))

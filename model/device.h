@@ -159,6 +159,9 @@ struct device {
 	int64_t last_poll;     /* last poll attempt */
 	int64_t last_poll_ok;  /* last complete poll */
 	char *poll_error;      /* why the last poll failed, or NULL */
+	char *poll_warnings;   /* what the last poll found wrong with the answers ("; " between
+				  sentences: an OID that did not increase, a walk cut at its bound,
+				  values of the wrong type, ...), or NULL */
 	int unreachable_polls; /* consecutive polls without an answer */
 
 	struct meter *meters;
@@ -229,7 +232,7 @@ bool printer_error_is_critical(int bit);
 enum device_state {
 	DEVICE_FAULT,       /* down, an error bit that stops printing, or a critical alert */
 	DEVICE_UNREACHABLE, /* the last polls got no answer */
-	DEVICE_WARNING,     /* warning status, another error bit or alert, or a poll error */
+	DEVICE_WARNING,     /* warning status, another error bit or alert, a poll error or warning */
 	DEVICE_UNKNOWN,     /* never polled completely */
 	DEVICE_OK,
 	DEVICE_STATE_COUNT
@@ -239,7 +242,8 @@ enum device_state {
  * The rule for the sub-units (one rule, docs/report-format.md "Device state"): the printer's own
  * hrPrinterDetectedErrorState is its summary, so when it was reported, covers and trays do not
  * count again; when it was not, an open cover is a fault (like doorOpen) and a tray at level 0 a
- * warning (like inputTrayEmpty). A meter that went backwards (back_from) is a warning. */
+ * warning (like inputTrayEmpty). A meter that went backwards (back_from) and poll warnings are
+ * warnings. */
 enum device_state device_state_of(const struct device *d);
 
 /* "fault", "unreachable", "warning", "unknown", "ok". Static string. */

@@ -226,6 +226,7 @@ json_t *device_json(const struct device *d, int low_percent)
 	put(o, "last_poll_ok", time_or_null(d->last_poll_ok), &ok);
 	put(o, "poll_error", str_or_null(d->poll_error), &ok);
 	put(o, "unreachable_polls", json_integer(d->unreachable_polls), &ok);
+	put(o, "poll_warnings", str_or_null(d->poll_warnings), &ok);
 	put(o, "status", status_json(d), &ok);
 	put(o, "meters", meters_json(d), &ok);
 

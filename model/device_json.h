@@ -15,7 +15,7 @@
  * Keys, always present (null when the device did not report the value):
  *   id, address, port, vendor, model, serial, mac, firmware, sys_name, sys_descr, sys_object_id,
  *   location, uptime_ticks, included, first_seen, last_seen, last_poll, last_poll_ok, poll_error,
- *   unreachable_polls,
+ *   unreachable_polls, poll_warnings,
  *   status {device, printer, errors[], errors_known, panel},
  *   meters {total, black, color, sources[{name, value, unit, oid, raw, read_at, back_from,
  *           back_at}]},

@@ -81,7 +81,7 @@ enum query {
 	"id, address, port, profile, vendor, model, serial, mac, firmware, sys_name, sys_descr, " \
 	"sys_object_id, location, uptime_ticks, status_device, status_printer, error_bits, "      \
 	"error_bits_known, panel_text, included, first_seen, last_seen, last_poll, last_poll_ok, " \
-	"poll_error, unreachable_polls"
+	"poll_error, unreachable_polls, poll_warnings"
 
 /* How long a counter that went backwards stays flagged at most (seconds), and the SQL test for a
  * flag still standing at the new read (in the meters upsert, where meters.* is the old row). */
@@ -109,8 +109,9 @@ static const char *const query_sql[Q_COUNT] = {
 			 " sys_descr = coalesce(?11, sys_descr), sys_object_id = coalesce(?12, sys_object_id),"
 			 " location = coalesce(?13, location), uptime_ticks = ?14, status_device = ?15,"
 			 " status_printer = ?16, error_bits = ?17, error_bits_known = ?18, panel_text = ?19,"
-			 " last_seen = ?20, last_poll = ?20, last_poll_ok = ?21, poll_error = NULL,"
-			 " unreachable_polls = 0 WHERE id = ?1",
+			 " last_seen = ?20, last_poll = ?20,"
+			 " last_poll_ok = CASE WHEN ?22 IS NULL THEN ?21 ELSE last_poll_ok END, poll_error = ?22,"
+			 " poll_warnings = ?23, unreachable_polls = 0 WHERE id = ?1",
 	[Q_DEV_ADDR_TOUCH] = "INSERT INTO device_addresses(device_id, address, first_seen, last_seen) "
 			     "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(device_id, address) DO UPDATE SET last_seen = excluded.last_seen",
 	[Q_DEV_FAILED] = "UPDATE devices SET last_poll = ?2, poll_error = ?3,"
@@ -230,7 +231,27 @@ static int db_fail(struct store *s, struct fc_error *err, const char *doing)
 {
 	int code = sqlite3_extended_errcode(s->db);
 	const char *hint = "";
-	switch (code & 0xff) {
+	/* The operating system's reason, when there is one, says more than SQLite's code: a full
+	 * disk often surfaces as SQLITE_IOERR (the shared-memory file cannot grow). */
+	switch (sqlite3_system_errno(s->db)) {
+	case ENOSPC:
+	case EDQUOT:
+		code = SQLITE_FULL;
+		break;
+	case EMFILE:
+	case ENFILE:
+		hint = " Too many open files: raise the limit (ulimit -n, LimitNOFILE=) and try again; nothing "
+		       "was written.";
+		break;
+	case EROFS:
+	case EACCES:
+	case EPERM:
+		code = SQLITE_READONLY;
+		break;
+	default:
+		break;
+	}
+	switch (*hint ? 0 : code & 0xff) {
 	case SQLITE_FULL:
 		hint = " The disk is full: free some space; nothing was written.";
 		break;
@@ -411,12 +432,38 @@ static int create_private_file(const char *path, struct fc_error *err)
 	return 0;
 }
 
+/* A database that cannot be read for want of a resource (a full disk, no file descriptor left,
+ * a lock held elsewhere, a read-only folder) is not damaged: say what is missing instead. */
+static bool resource_fault(struct store *s)
+{
+	switch (sqlite3_extended_errcode(s->db) & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int quick_check(struct store *s, struct fc_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK) {
+		if (resource_fault(s))
+			return db_fail(s, err, "opening");
 		goto damaged;
+	}
 	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && resource_fault(s)) {
+		db_fail(s, err, "opening");
+		sqlite3_finalize(st);
+		return -1;
+	}
 	const unsigned char *res = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
 	if (res && strcmp((const char *)res, "ok") == 0) {
 		sqlite3_finalize(st);
@@ -688,6 +735,15 @@ static int match_device(struct store *s, const struct device *d, int64_t *id, st
 		if ((rc = query_id(s, st, id, err)) != 0)
 			return rc;
 	}
+	/* A poll of a known device that got no serial and no MAC this time (a device answering
+	 * garbage, wrong types, half a poll) is still that device, not a new one at its address. */
+	if (d->id > 0 && !has_serial && !has_mac) {
+		if (!(st = stmt(s, Q_DEV_FIND_ID, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, d->id);
+		if ((rc = query_id(s, st, id, err)) != 0)
+			return rc;
+	}
 	if (!(st = stmt(s, Q_DEV_BY_ADDRESS, err)))
 		return -1;
 	bind_text(st, 1, d->address);
@@ -935,6 +991,10 @@ static int save_device_row(struct store *s, const struct device *d, bool include
 	bind_text(st, 19, d->panel_text);
 	sqlite3_bind_int64(st, 20, when);
 	sqlite3_bind_int64(st, 21, d->last_poll_ok ? d->last_poll_ok : when);
+	/* an answer with parts missing (a walk that timed out, the budget used up) is kept, but it
+	 * is not a complete poll: its error stays and last_poll_ok does not move */
+	bind_text_or_null(st, 22, d->last_poll_ok ? NULL : d->poll_error);
+	bind_text_or_null(st, 23, d->poll_warnings);
 	if (step_done(s, st, err, "updating a device") < 0)
 		return -1;
 
@@ -1052,6 +1112,7 @@ static int read_device_row(sqlite3_stmt *st, struct device *d)
 	d->last_poll_ok = sqlite3_column_int64(st, c++);
 	d->poll_error = col_strdup(st, c++);
 	d->unreachable_polls = sqlite3_column_int(st, c++);
+	d->poll_warnings = col_strdup(st, c++);
 	return d->address ? 0 : -1;
 }
 

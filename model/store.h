@@ -59,12 +59,16 @@ int store_setting_set(struct store *s, const char *key, const char *value, struc
 
 /* Saves what a poll or a discovery read from a device and returns its id in *id. The device is
  * matched by (vendor, serial) first, then by MAC, then by address when the device known there has
- * neither serial nor MAC; otherwise it is new (included when include_new). A device found at a
+ * neither serial nor MAC; a read without serial and MAC of a known device (d->id set, a poll) is
+ * that device; otherwise it is new (included when include_new). A device found at a
  * new address keeps its address history. Meters go to the current table and one history row per
  * meter per UTC day; supplies likewise; trays and covers replace the current ones (no history);
  * alerts are matched to the active ones (by severity, group, group index, location, code and
  * description): new ones are added, gone ones are cleared.
  * When replace_alerts is false the alerts in d are ignored (the poll did not read the table).
+ * A read with a poll_error and no last_poll_ok (the device answered, but parts are missing) keeps
+ * that error and leaves last_poll_ok as it was; otherwise the error is cleared. poll_warnings
+ * replace the last ones.
  * A meter read below the value stored before went backwards: the store sets its back_from (the
  * highest value before the drop) and back_at, kept while later reads stay below back_from and
  * for at most 7 days after the drop (d's own back_from / back_at are not read). */

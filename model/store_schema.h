@@ -174,6 +174,10 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE meters ADD COLUMN back_from INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE meters ADD COLUMN back_at INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE ranges ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;",
+
+	/* 4: what the last poll found wrong with the data although the device answered (an OID that
+	 * did not increase, a walk cut at its bound, values of the wrong type, ...). */
+	"ALTER TABLE devices ADD COLUMN poll_warnings TEXT;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)

@@ -1,5 +1,5 @@
 /* Dialogs over the screen: the export dialog (HTML or CSV, where, the result), the range editor
- * (target, profiles, port, kind), the confirmation before removing a range, and a read-only text
+ * (target, profiles, port, kind, enabled), the confirmation before removing a range, and a read-only text
  * window (the report preview). A dialog takes every key while it is open; its commands go to the
  * workers and their result is shown in it. */
 #include <curses.h>
@@ -19,6 +19,10 @@
 static const char *const formats[] = { "HTML report", "CSV files", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
 static const char *const range_kinds[] = { "automatic", "manual address", "range sweep", NULL };
+static const char *const range_states[] = { "enabled", "disabled", NULL };
+/* The range editor sends its kind (0 automatic, 1 manual, 2 sweep) in the command's b, with this
+ * bit set when the range is switched off (kept in the list, left out of discovery runs). */
+#define RANGE_CMD_DISABLED 4
 
 static void dialog_reset(struct console *c, enum dialog_kind kind, const char *title)
 {
@@ -76,7 +80,7 @@ void dialog_open_range(struct console *c, int64_t range_id)
 		at += (size_t)snprintf(known + at, sizeof known - at, " %s", c->cfg->profiles[i].name);
 	const char *target = "", *profiles = "";
 	char port[16] = "";
-	int kind = 0;
+	int kind = 0, disabled = 0;
 	struct range *ranges = NULL;
 	size_t n = 0;
 	struct fc_error err = { "" };
@@ -89,6 +93,7 @@ void dialog_open_range(struct console *c, int64_t range_id)
 			if (ranges[i].port)
 				snprintf(port, sizeof port, "%d", ranges[i].port);
 			kind = ranges[i].manual ? 1 : 2;
+			disabled = !ranges[i].enabled;
 		}
 	}
 	add_field(&c->dialog, "Target", FIELD_TEXT, target, NULL, "10.1.2.0/24, 10.1.2.10-99, printer.example:1161, 2001:db8::5");
@@ -96,6 +101,8 @@ void dialog_open_range(struct console *c, int64_t range_id)
 	add_field(&c->dialog, "Port", FIELD_TEXT, port, NULL, "empty: the target's own or [poll] port");
 	add_field(&c->dialog, "Kind", FIELD_CHOICE, NULL, range_kinds, "automatic: one address is a manual entry");
 	c->dialog.fields[3].choice = kind;
+	add_field(&c->dialog, "Discovery", FIELD_CHOICE, NULL, range_states, "disabled: kept here, not swept");
+	c->dialog.fields[4].choice = disabled;
 	range_array_free(&ranges, n);
 }
 
@@ -235,8 +242,9 @@ static void dialog_submit(struct console *c)
 			}
 		}
 		snprintf(text, sizeof text, "%s\t%s", d->fields[0].value, d->fields[1].value);
-		d->job = console_submit(c, d->ref ? AGENT_CMD_RANGE_EDIT : AGENT_CMD_RANGE_ADD, d->ref, port, d->fields[3].choice,
-					text);
+		/* an edit changes the range in place: it keeps its id and its last run */
+		int64_t b = d->fields[3].choice | (d->fields[4].choice ? RANGE_CMD_DISABLED : 0);
+		d->job = console_submit(c, d->ref ? AGENT_CMD_RANGE_EDIT : AGENT_CMD_RANGE_ADD, d->ref, port, b, text);
 	} else if (d->kind == DLG_CONFIRM_REMOVE) {
 		d->job = console_submit(c, AGENT_CMD_RANGE_REMOVE, d->ref, 0, 0, NULL);
 	}

@@ -435,6 +435,8 @@ static void device_build(struct console *c, int width)
 		   d.unreachable_polls == 1 ? "" : "s");
 	if (d.poll_error)
 		kv(tv, RL_WARN, "Last poll", "%s", d.poll_error);
+	if (d.poll_warnings)
+		kv(tv, RL_WARN, "Poll warnings", "%s", d.poll_warnings);
 	kv(tv, RL_NORMAL, "Front panel", "%s", d.panel_text && *d.panel_text ? d.panel_text : "(nothing shown)");
 
 	tv_section(tv, "Alerts");
@@ -513,6 +515,9 @@ static void device_build(struct console *c, int width)
 		const struct meter *m = &d.meters[i];
 		tv_add(tv, RL_NORMAL, 0, "  %-12s %14s %-11s %s = %s", m->name, fmt_count(m->value, t1, sizeof t1),
 		       unit_name(m->unit), m->oid ? m->oid : "?", m->raw ? m->raw : "");
+		if (m->back_from > 0)
+			tv_add(tv, RL_WARN, 0, "  %-12s WENT BACKWARDS from %s on %s (a reset, a wrap or a new board)", "",
+			       fmt_count(m->back_from, t1, sizeof t1), fmt_local(m->back_at, t2, sizeof t2));
 	}
 	if (!d.n_meters)
 		tv_add(tv, RL_NORMAL, 0, "  none read yet");

@@ -1,7 +1,8 @@
 /* Unit tests of trays, covers and counters that go backwards, end to end below the collectors:
  * what their levels and statuses mean (model/device), the one device-state rule for them, the
- * store (schema 3: save, load, replace, the back_from flag and its week, a v2 database migrated
- * with its data), `show --json` / report keys (model/device_json), and a range edited in place. */
+ * store (schemas 3 and 4: save, load, replace, the back_from flag and its week, a v2 database
+ * migrated with its data, partial polls and poll warnings), `show --json` / report keys
+ * (model/device_json), and a range edited in place. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -405,6 +406,61 @@ static void test_range_update_keeps_id(void **state)
 	range_array_free(&r, n);
 }
 
+/* A poll that got answers but not all of them keeps its error; warnings are kept and replaced;
+ * a poll of a known device without serial and MAC is still that device. */
+static void test_partial_poll_and_warnings(void **state)
+{
+	struct fixture *f = *state;
+	struct fc_error err = { { 0 } };
+	struct device d;
+	make_device(&d, 1700000000, 1000);
+	int64_t id = 0;
+	assert_int_equal(store_device_save(f->s, &d, true, true, &id, &err), 0);
+	device_clear(&d);
+
+	make_device(&d, 1700003600, 1010);
+	d.id = id;
+	d.last_poll_ok = 0;
+	d.poll_error = strdup("printer tables walk: timeout (partial data kept)");
+	d.poll_warnings = strdup("supplies walk: the OID 1.3.6.1.2.1.43.11.1.1.6.1.1 does not increase");
+	free(d.serial);
+	d.serial = NULL; /* this time the serial came in the wrong type */
+	int64_t again = 0;
+	assert_int_equal(store_device_save(f->s, &d, true, true, &again, &err), 0);
+	assert_int_equal(again, id);
+	device_clear(&d);
+
+	struct device back;
+	assert_int_equal(store_device_load(f->s, id, STORE_LOAD_ALL, &back, &err), 1);
+	assert_string_equal(back.poll_error, "printer tables walk: timeout (partial data kept)");
+	assert_int_equal(back.last_poll_ok, 1700000000);
+	assert_int_equal(back.last_poll, 1700003600);
+	assert_string_equal(back.serial, "SUB-1");
+	assert_non_null(strstr(back.poll_warnings, "does not increase"));
+	back.error_bits_known = true;
+	back.covers[1].status = COVER_CLOSED;
+	assert_int_equal(device_state_of(&back), DEVICE_WARNING);
+	json_t *j = device_json(&back, 20);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "poll_warnings")), "does not increase"));
+	json_decref(j);
+	device_clear(&back);
+
+	/* a complete poll clears both */
+	make_device(&d, 1700007200, 1020);
+	assert_int_equal(store_device_save(f->s, &d, true, true, &again, &err), 0);
+	device_clear(&d);
+	assert_int_equal(store_device_load(f->s, id, 0, &back, &err), 1);
+	assert_null(back.poll_error);
+	assert_null(back.poll_warnings);
+	assert_int_equal(back.last_poll_ok, 1700007200);
+	device_clear(&back);
+	struct device *list = NULL;
+	size_t n = 0;
+	assert_int_equal(store_devices_list(f->s, STORE_DEVICES_ALL, 0, &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	device_array_free(&list, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_device_json_trays_covers),
 		cmocka_unit_test_setup_teardown(test_migration_from_v2_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_update_keeps_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_poll_and_warnings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
