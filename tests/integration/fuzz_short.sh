@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The short fuzz run of `make check`: builds the libFuzzer targets (mk/fuzz.mk, clang, build/fuzz;
+# incremental, so only the first run or a change costs a build), replays every seed corpus file
+# under tests/fuzz/corpus/ as a regression test, then fuzzes each target for FUZZ_SHORT_SECONDS
+# (default 4) seconds. Any crash, sanitizer report or failed property fails the test and leaves
+# its reproducer in build/fuzz/crashes/. `make fuzz` is the long run. Plain variant only: the
+# fuzz targets are built with their own sanitizers (ASan and UBSan, by clang).
+set -u
+cd "$(dirname "$0")/../.."
+case "${FLEETCON_VARIANT:-plain}" in
+plain) ;;
+*) echo "skip: the fuzz targets have their own sanitizer build (build/fuzz); run in the plain variant only"; exit 77 ;;
+esac
+if ! command -v clang >/dev/null 2>&1 ||
+	! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+	echo "skip: clang and libclang-rt-14-dev are needed for the fuzz targets (scripts/deps.sh)"
+	exit 77
+fi
+log=build/fuzz/logs/build.log
+mkdir -p build/fuzz/logs
+if ! make --no-print-directory fuzz-build >"$log" 2>&1; then
+	tail -n 30 "$log"
+	echo "FAIL: the fuzz targets do not build (log $log)"
+	exit 1
+fi
+tests/fuzz/run.sh --replay || { echo "FAIL: a seed corpus file fails its target"; exit 1; }
+tests/fuzz/run.sh --seconds "${FUZZ_SHORT_SECONDS:-4}" || { echo "FAIL: a fuzz target failed"; exit 1; }
+echo "ok"
