@@ -137,7 +137,8 @@ fail_attr:
 fail:
 	free(q->ring);
 	free(q);
-	fc_error_set(err, "cannot make a message queue: %s", strerror(rc));
+	fc_error_set(err, "cannot make a message queue: %s%s", strerror(rc),
+		     rc == EMFILE || rc == ENFILE ? ": raise the limit of open files (ulimit -n, LimitNOFILE=) and try again" : "");
 	return NULL;
 }
 

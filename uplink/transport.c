@@ -5,11 +5,14 @@
  * goes next) and the transfer-info callback (bytes sent). */
 #include "uplink/transport.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -401,6 +404,22 @@ int transport_post(const struct transport_options *o, const char *key, const uns
 		snprintf(res->message, sizeof res->message, "%s%s%s", what, detail[0] ? " (" : "", detail);
 		if (detail[0])
 			strncat(res->message, ")", sizeof res->message - strlen(res->message) - 1);
+		/* Out of descriptors, "could not connect" would send the admin to the network. */
+		long os_errno = 0;
+		if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
+			os_errno = 0;
+		if (os_errno == 0) {
+			/* libcurl does not always keep the system's errno (socket(), the CA file): ask the
+			 * system directly whether a descriptor is left. */
+			int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (probe < 0)
+				os_errno = errno;
+			else
+				close(probe);
+		}
+		if (os_errno == EMFILE || os_errno == ENFILE)
+			strncat(res->message, ": too many open files in fleetcon; raise the limit (ulimit -n, LimitNOFILE=)",
+				sizeof res->message - strlen(res->message) - 1);
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(h);
