@@ -214,6 +214,7 @@ class Agent:
 
     def turn_hostile(self):
         self.active = self.mode
+        self.polls = 0  # the counter's values start with the first poll after the turn
 
     def mib(self):
         return self.good if self.active == 'good' else self.hostile
