@@ -20,6 +20,7 @@
 #include "model/store.h"
 #include "model/version.h"
 #include "service/actions.h"
+#include "service/link.h"
 #include "service/run.h"
 #include "tui/console.h"
 #include "uplink/commands.h"
@@ -27,6 +28,9 @@
 static int config_main(struct fc_context *ctx, int argc, char **argv);
 static int discover_main(struct fc_context *ctx, int argc, char **argv);
 static int poll_main(struct fc_context *ctx, int argc, char **argv);
+static int linked_include_main(struct fc_context *ctx, int argc, char **argv);
+static int linked_range_main(struct fc_context *ctx, int argc, char **argv);
+static int linked_upload_main(struct fc_context *ctx, int argc, char **argv);
 
 /* The subcommands that work in this build; --help lists exactly these. */
 static const struct command {
@@ -41,11 +45,11 @@ static const struct command {
 	{ "devices", devices_main, "devices [--json]", "list the devices in the database" },
 	{ "show", show_main, "show DEVICE [--json] [--raw]", "one device: identity, status, meters, supplies, alerts" },
 	{ "alerts", alerts_main, "alerts [--json] [--all]", "the printers' active alerts, worst first (--all: every device)" },
-	{ "include", include_main, "include DEVICE...", "manage and report these devices" },
-	{ "exclude", include_main, "exclude DEVICE...", "stop managing and reporting these devices" },
-	{ "range", range_main, "range add|list|remove", "the discovery ranges and manual addresses" },
+	{ "include", linked_include_main, "include DEVICE...", "manage and report these devices" },
+	{ "exclude", linked_include_main, "exclude DEVICE...", "stop managing and reporting these devices" },
+	{ "range", linked_range_main, "range add|list|remove", "the discovery ranges and manual addresses" },
 	{ "report", report_main, "report --preview [--json]", "show exactly what the next report would send" },
-	{ "upload", upload_main, "upload", "build a report and send it now, with every waiting one" },
+	{ "upload", linked_upload_main, "upload", "build a report and send it now, with every waiting one" },
 	{ "status", status_main, "status [--json] [--history N]", "sync status; exit 1 when the last sync failed or one is overdue" },
 	{ "export", export_main, "export --format html|csv --output PATH", EXPORT_SUMMARY },
 	{ "run", run_main, RUN_USAGE, RUN_SUMMARY },
@@ -92,7 +96,7 @@ static void on_interrupt(int sig)
 /* Runs jobs already submitted to a started agent until each is done, printing progress (on a
  * terminal) and warnings to ctx->err and each job's result line to ctx->out. Ctrl-C cancels them.
  * Returns EXIT_OK when every job succeeded. */
-static int wait_jobs(struct fc_context *ctx, struct agent *a, const int64_t *jobs, size_t n)
+static int wait_jobs(struct fc_context *ctx, struct agent_link *l, const int64_t *jobs, size_t n)
 {
 	size_t left = n;
 	int rc = EXIT_OK;
@@ -102,14 +106,18 @@ static int wait_jobs(struct fc_context *ctx, struct agent *a, const int64_t *job
 	while (left > 0) {
 		if (interrupted && !cancel_sent) {
 			for (size_t i = 0; i < n; i++)
-				agent_cancel(a, jobs[i]);
+				link_cancel(l, jobs[i]);
 			cancel_sent = true;
 			fprintf(ctx->err, "\n%s: cancelling...\n", ctx->argv0);
 		}
 		struct fc_msg *ev = NULL;
-		int got = fc_queue_pop(agent_events(a), &ev, 200);
-		if (got == FC_QUEUE_CLOSED)
+		int got = link_pop(l, &ev, 200);
+		if (got == FC_QUEUE_CLOSED) {
+			fprintf(ctx->err, "%s: the agent went away: %s\n", ctx->argv0,
+				*link_gone_reason(l) ? link_gone_reason(l) : "stopped");
+			rc = EXIT_FAILED;
 			break;
+		}
 		if (got != 0)
 			continue;
 		switch (ev->kind) {
@@ -155,41 +163,26 @@ static int wait_jobs(struct fc_context *ctx, struct agent *a, const int64_t *job
 	return rc;
 }
 
-/* Starts the agent the console would host, on the configured database. */
-static struct agent *start_agent(struct fc_context *ctx, struct actions_config **ac)
-{
-	struct fc_error err = { { 0 } };
-	struct agent *a = NULL;
-	*ac = actions_config_new(ctx->cfg, &err);
-	if (*ac && !(a = actions_agent_new(ctx->cfg->database.path, *ac, &err)))
-		actions_config_free(ac);
-	if (!a)
-		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-	return a;
-}
-
-static void stop_agent(struct fc_context *ctx, struct agent **a)
-{
-	struct fc_error err = { { 0 } };
-	if (agent_stop(*a, 15000, &err) < 0)
-		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg); /* its threads still use it: not freed */
-	else
-		agent_free(a);
-}
-
-static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids, size_t n, int64_t x,
+/* Submits the command kind for each of ids[0..n-1] (with a, b and text) to the agent of the
+ * configured database: the service's when one runs, else one started here for the command. Waits
+ * until each is done, printing as wait_jobs() does. */
+static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids, size_t n, int64_t a, int64_t b,
 			   const char *text)
 {
-	struct actions_config *ac = NULL;
-	struct agent *a = start_agent(ctx, &ac);
-	if (!a)
+	struct fc_error err = { { 0 } };
+	struct agent_link *l = NULL;
+	struct actions_config *ac = actions_config_new(ctx->cfg, &err);
+	struct link_options lo = { .db_path = ctx->cfg->database.path, .ac = ac };
+	if (!ac || link_open(&lo, &l, &err) < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		actions_config_free(&ac);
 		return EXIT_FAILED;
-	int64_t *jobs = calloc(n, sizeof *jobs);
+	}
+	int64_t *jobs = calloc(n ? n : 1, sizeof *jobs);
 	int rc = jobs ? EXIT_OK : EXIT_FAILED;
 	size_t submitted = 0;
 	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
-		struct fc_error err = { { 0 } };
-		if (agent_submit(a, kind, ids[i], x, 0, text, &jobs[i], &err) < 0) {
+		if (link_submit(l, kind, ids ? ids[i] : 0, a, b, text, &jobs[i], &err) < 0) {
 			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
 			rc = EXIT_FAILED;
 		} else {
@@ -199,16 +192,127 @@ static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids,
 	struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	int waited = wait_jobs(ctx, a, jobs, submitted);
+	int waited = wait_jobs(ctx, l, jobs, submitted);
 	if (rc == EXIT_OK)
 		rc = waited;
-	stop_agent(ctx, &a);
-	if (!a)
+	if (link_close(&l, 15000, &err) < 0)
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg); /* its threads still use ac: not freed */
+	else
 		actions_config_free(&ac);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	free(jobs);
 	return interrupted && rc == EXIT_OK ? EXIT_FAILED : rc;
+}
+
+/* ---- commands that change something go through the service when one runs ---- */
+
+/* include / exclude DEVICE... */
+static int linked_include_main(struct fc_context *ctx, int argc, char **argv)
+{
+	if (argc < 2 || argv[1][0] == '-' || !link_probe(ctx->cfg->database.path))
+		return include_main(ctx, argc, argv);
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	int64_t *ids = calloc((size_t)argc, sizeof *ids);
+	int rc = ids ? EXIT_OK : EXIT_FAILED;
+	/* every argument is resolved before anything changes: a typo changes nothing */
+	for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+		struct fc_error err = { { 0 } };
+		int found = store_device_find(s, argv[i], &ids[i - 1], &err);
+		if (found <= 0) {
+			if (found < 0)
+				fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+			else
+				fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see 'fleetcon devices')\n",
+					ctx->argv0, argv[i]);
+			rc = EXIT_USAGE;
+		}
+	}
+	store_close(&s);
+	if (rc == EXIT_OK)
+		rc = submit_and_wait(ctx, AGENT_CMD_INCLUDE, ids, (size_t)argc - 1, strcmp(argv[0], "include") == 0, 0, NULL);
+	free(ids);
+	return rc;
+}
+
+/* range add TARGET [--profile NAMES] [--port N] [--force] and range remove ID|TARGET; range list
+ * reads the database itself. */
+static int linked_range_main(struct fc_context *ctx, int argc, char **argv)
+{
+	if (argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "remove") != 0) ||
+	    !link_probe(ctx->cfg->database.path))
+		return range_main(ctx, argc, argv);
+	if (!strcmp(argv[1], "remove")) {
+		if (argc != 3)
+			return range_main(ctx, argc, argv); /* its usage message */
+		struct store *s = NULL;
+		if (context_open_store(ctx, 0, &s) < 0)
+			return EXIT_FAILED;
+		struct range *r = NULL;
+		size_t n = 0;
+		struct fc_error err = { { 0 } };
+		int64_t id = 0;
+		if (store_ranges_list(s, &r, &n, &err) < 0)
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		for (size_t i = 0; i < n && !id; i++) {
+			char num[24];
+			snprintf(num, sizeof num, "%" PRId64, r[i].id);
+			if (!strcmp(argv[2], num) || !strcmp(argv[2], r[i].target))
+				id = r[i].id;
+		}
+		range_array_free(&r, n);
+		store_close(&s);
+		if (!id) {
+			fprintf(ctx->err, "%s: no range \"%s\" (see 'fleetcon range list')\n", ctx->argv0, argv[2]);
+			return EXIT_USAGE;
+		}
+		return submit_and_wait(ctx, AGENT_CMD_RANGE_REMOVE, &id, 1, 0, 0, NULL);
+	}
+	static const struct option options[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *profiles = "";
+	long port = 0;
+	bool force = false;
+	int opt;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc - 1, argv + 1, "p:P:f", options, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'p': profiles = optarg; break;
+		case 'P':
+			port = strtol(optarg, &end, 10);
+			if (!*optarg || *end || port < 1 || port > 65535)
+				return range_main(ctx, argc, argv); /* its message */
+			break;
+		case 'f': force = true; break;
+		default: return range_main(ctx, argc, argv);
+		}
+	}
+	if (argc - 1 - optind != 1)
+		return range_main(ctx, argc, argv);
+	char *text = NULL;
+	if (asprintf(&text, "%s\t%s", argv[1 + optind], profiles) < 0)
+		return EXIT_FAILED;
+	int64_t none = 0;
+	int rc = submit_and_wait(ctx, AGENT_CMD_RANGE_ADD, &none, 1, port, force ? 4 : 0, text);
+	free(text);
+	return rc;
+}
+
+/* upload: a sync now, by the service when one runs (its outbox, its lock, its log). */
+static int linked_upload_main(struct fc_context *ctx, int argc, char **argv)
+{
+	if (argc > 1 || !ctx->cfg->server.url[0] || !link_probe(ctx->cfg->database.path))
+		return upload_main(ctx, argc, argv);
+	int64_t none = 0;
+	return submit_and_wait(ctx, AGENT_CMD_UPLOAD, &none, 1, 0, 0, NULL);
 }
 
 static int poll_main(struct fc_context *ctx, int argc, char **argv)
@@ -245,7 +349,7 @@ static int poll_main(struct fc_context *ctx, int argc, char **argv)
 		store_close(&s);
 	}
 	if (rc == EXIT_OK)
-		rc = submit_and_wait(ctx, AGENT_CMD_POLL, ids, n, 0, NULL);
+		rc = submit_and_wait(ctx, AGENT_CMD_POLL, ids, n, 0, 0, NULL);
 	free(ids);
 	return rc;
 }
@@ -389,7 +493,7 @@ static int discover_main(struct fc_context *ctx, int argc, char **argv)
 			store_close(&s);
 		}
 		if (rc == EXIT_OK)
-			rc = submit_and_wait(ctx, AGENT_CMD_DISCOVER, ranges, n, 0, community);
+			rc = submit_and_wait(ctx, AGENT_CMD_DISCOVER, ranges, n, 0, 0, community);
 	}
 	free(targets);
 	free(profiles);

@@ -27,7 +27,8 @@ enum agent_cmd {
 	AGENT_CMD_EXPORT,       /* a: 0 HTML, 1 CSV; b: 1 = replace an existing output; text: path */
 	AGENT_CMD_INCLUDE,      /* id: device; a: 1 include, 0 exclude */
 	AGENT_CMD_RANGE_ADD,    /* text: "TARGET\tPROFILES" (profiles may be empty); a: port (0 =
-				   default); b: 1 = a manual address */
+				   default); b: 1 = a manual address, 2 = a sweep, 0 = as the target
+				   says; plus 4: a range bigger than the usual bound is accepted */
 	AGENT_CMD_RANGE_EDIT,   /* id: range; the rest as RANGE_ADD */
 	AGENT_CMD_RANGE_REMOVE, /* id: range */
 	AGENT_CMD_SITEFACTS,    /* the site facts: answered by AGENT_EV_RESULT, text "LABEL\tVALUE\n"... */

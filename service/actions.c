@@ -896,7 +896,7 @@ static int range_check(const struct config *cfg, const struct fc_msg *cmd, struc
 	snprintf(profiles, plen, "%s", tab ? tab + 1 : "");
 	if (cmd->a < 0 || cmd->a > 65535)
 		return fc_error_set(err, "the port must be a number from 1 to 65535");
-	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), false, t, err) < 0)
+	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), (cmd->b & 4) != 0, t, err) < 0)
 		return -1;
 	/* profile names: spaces after commas are forgiven */
 	char clean[512] = "";
@@ -941,7 +941,8 @@ static int handle_range(struct agent_job *job, const struct fc_msg *cmd, const s
 	if (range_check(cfg, cmd, &t, profiles, sizeof profiles, err) < 0)
 		return -1;
 	/* a single address is a manual entry; the admin's choice wins when given */
-	bool manual = cmd->b == 1 || (cmd->b == 0 && (t.kind == TARGET_IPV4 || t.kind == TARGET_IPV6 || t.kind == TARGET_NAME));
+	int64_t how = cmd->b & 3;
+	bool manual = how == 1 || (how == 0 && (t.kind == TARGET_IPV4 || t.kind == TARGET_IPV6 || t.kind == TARGET_NAME));
 	int64_t id;
 	if (store_begin(s, err) < 0)
 		return -1;

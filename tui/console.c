@@ -20,6 +20,8 @@
 #include "model/store.h"
 #include "model/text.h"
 #include "service/actions.h"
+#include "service/agenda.h"
+#include "service/link.h"
 #include "tui/format.h"
 #include "tui/ui.h"
 #include "uplink/sync.h"
@@ -139,18 +141,24 @@ void console_open_device(struct console *c, int64_t id)
 
 int64_t console_submit(struct console *c, int kind, int64_t id, int64_t a, int64_t b, const char *text)
 {
-	if (!c->agent) {
+	if (!c->link) {
 		console_flash(c, AGENT_ERROR, "the workers are not running: %s is not available (see the Log screen)",
 			      agent_cmd_name(kind));
 		return 0;
 	}
 	struct fc_error err = { "" };
 	int64_t job = 0;
-	if (agent_submit(c->agent, kind, id, a, b, text, &job, &err) < 0) {
+	if (link_submit(c->link, kind, id, a, b, text, &job, &err) < 0) {
 		console_flash(c, AGENT_ERROR, "%s", err.msg);
 		return 0;
 	}
 	return job;
+}
+
+void console_cancel(struct console *c, int64_t job)
+{
+	if (c->link && job)
+		link_cancel(c->link, job);
 }
 
 /* ---- the agent's events ---- */
@@ -223,8 +231,7 @@ static void job_done(struct console *c, const struct fc_msg *m)
 	}
 	if (kind == AGENT_CMD_POLL && c->polls_running)
 		c->polls_running--;
-	if (m->id == c->poll_all_job) {
-		c->poll_all_job = 0;
+	if (c->schedules && agenda_job_done(&c->agenda, m->id) && kind == AGENT_CMD_POLL) {
 		console_log(c, status == AGENT_JOB_OK ? AGENT_INFO : AGENT_WARN, "scheduled poll: %s", text);
 		return;
 	}
@@ -326,12 +333,18 @@ static void handle_event(struct console *c, struct fc_msg *m)
 
 static void drain_events(struct console *c)
 {
-	if (!c->agent)
+	if (!c->link || c->link_gone)
 		return;
-	struct fc_queue *q = agent_events(c->agent);
 	for (;;) {
 		struct fc_msg *m = NULL;
-		if (fc_queue_pop(q, &m, 0) != 0)
+		int rc = link_pop(c->link, &m, 0);
+		if (rc == FC_QUEUE_CLOSED && link_mode(c->link) == LINK_SERVICE) {
+			c->link_gone = true;
+			snprintf(c->mode, sizeof c->mode, "service GONE");
+			console_flash(c, AGENT_ERROR, "the service stopped (%s): nothing can be sent; the screens show the "
+				      "database as it is (restart the console to host the agent here)", link_gone_reason(c->link));
+		}
+		if (rc != 0)
 			break;
 		handle_event(c, m);
 		fc_msg_free(&m);
@@ -360,7 +373,7 @@ static void draw_header(struct console *c)
 {
 	struct rect r = c->frame.header;
 	const struct fleet_counts *n = &c->fleet.counts;
-	char seg[6][CONFIG_STR_MAX + 64];
+	char seg[7][CONFIG_STR_MAX + 64];
 	char t1[32], t2[32];
 	snprintf(seg[0], sizeof seg[0], " fleetcon %s", c->cfg->site.name);
 	snprintf(seg[1], sizeof seg[1], "%zu devices, %zu excluded", n->discovered, n->excluded);
@@ -371,7 +384,7 @@ static void draw_header(struct console *c)
 	else if (c->polls_running)
 		snprintf(seg[3], sizeof seg[3], "collector polling");
 	else
-		snprintf(seg[3], sizeof seg[3], "collector %s", c->agent ? "idle" : "STOPPED");
+		snprintf(seg[3], sizeof seg[3], "collector %s", c->link && !c->link_gone ? "idle" : "STOPPED");
 	if (c->upload.running)
 		snprintf(seg[4], sizeof seg[4], "uplink sending");
 	else if (!c->uplink_configured)
@@ -386,12 +399,13 @@ static void draw_header(struct console *c)
 		snprintf(seg[5], sizeof seg[5], "next sync %s", fmt_countdown(c->next_sync, c->now, t2, sizeof t2));
 	else
 		seg[5][0] = '\0';
+	snprintf(seg[6], sizeof seg[6], "%s", c->mode);
 	/* what fits, most important first; the separators are ASCII so any terminal shows them */
 	/* the fault counts go first when short: the Alerts tab counts them too */
-	static const int order[] = { 0, 1, 3, 4, 5, 2 };
-	bool show[6] = { false };
+	static const int order[] = { 0, 1, 3, 6, 4, 5, 2 };
+	bool show[7] = { false };
 	int used = 0;
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		if (!seg[order[i]][0])
 			continue;
 		int w = fmt_width(seg[order[i]], c->utf8) + (i ? 3 : 0);
@@ -401,7 +415,7 @@ static void draw_header(struct console *c)
 		}
 	}
 	char line[sizeof seg + 32] = "";
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 7; i++) {
 		if (!show[i])
 			continue;
 		size_t at = strlen(line);
@@ -871,78 +885,47 @@ static bool drain_keys(struct console *c)
 	return any;
 }
 
-/* ---- the agent's schedule ---- */
+/* ---- the agent's schedule (service/agenda.h: the same as the service's) ---- */
 
-/* When the first scheduled poll and discovery are due: an interval after the last one, and not
- * in the first seconds (opening the console is not a reason to sweep the network at once). */
-static void schedule_init(struct console *c)
+static int64_t agenda_submit(void *arg, int kind, int64_t a, const char *what)
 {
-	int64_t now = clock_now();
-	const struct config *cfg = c->cfg;
-	if (cfg->poll.interval > 0) {
-		int64_t newest = 0;
-		for (size_t i = 0; i < c->fleet.n; i++)
-			if (c->fleet.rows[i].last_poll > newest)
-				newest = c->fleet.rows[i].last_poll;
-		c->next_poll = newest + cfg->poll.interval;
-		if (c->next_poll < now + 10)
-			c->next_poll = now + 10;
+	struct console *c = arg;
+	int64_t job = console_submit(c, kind, 0, a, 0, NULL);
+	if (!job)
+		return 0;
+	struct job_track t = { .id = job, .running = true, .started_ms = clock_mono_ms() };
+	if (kind == AGENT_CMD_POLL) {
+		c->polls_running++;
+		c->poll = t;
+	} else if (kind == AGENT_CMD_UPLOAD) {
+		c->upload = t;
+	} else if (kind == AGENT_CMD_DISCOVER) {
+		c->discover = t;
 	}
-	if (cfg->discovery.interval > 0 && !c->readonly) {
-		struct range *r = NULL;
-		size_t n = 0;
-		struct fc_error err = { "" };
-		int64_t newest = 0;
-		if (store_ranges_list(c->store, &r, &n, &err) == 0)
-			for (size_t i = 0; i < n; i++)
-				if (r[i].last_run > newest)
-					newest = r[i].last_run;
-		range_array_free(&r, n);
-		c->next_discovery = newest + cfg->discovery.interval;
-		if (c->next_discovery < now + 30)
-			c->next_discovery = now + 30;
-	}
+	console_log(c, AGENT_INFO, "%s", what);
+	return job;
 }
 
-/* Submits what is due: the poll of every included device at [poll] interval, the daily sync at
- * its slot, a discovery at [discovery] interval. Read-only, only the polls (they change nothing
- * the admin decides). */
+static void agenda_note(void *arg, const char *line)
+{
+	console_log(arg, AGENT_INFO, "%s", line);
+}
+
+static void schedule_init(struct console *c)
+{
+	if (!c->schedules)
+		return;
+	struct fc_error err = { "" };
+	if (agenda_init(&c->agenda, c->store, c->cfg, c->readonly, clock_now(), &err) < 0)
+		console_log(c, AGENT_WARN, "schedule: %s", err.msg);
+}
+
 static void schedule_run(struct console *c)
 {
-	if (!c->agent)
+	if (!c->schedules || !c->link)
 		return;
-	int64_t now = c->now;
-	if (c->next_poll && now >= c->next_poll && !c->poll_all_job) {
-		c->poll_all_job = console_submit(c, AGENT_CMD_POLL, 0, 0, 0, NULL);
-		if (c->poll_all_job) {
-			c->polls_running++;
-			c->poll = (struct job_track){ .id = c->poll_all_job, .running = true, .started_ms = clock_mono_ms() };
-			console_log(c, AGENT_INFO, "scheduled poll of every included device");
-		}
-		c->next_poll = now + c->cfg->poll.interval;
-	}
-	if (!c->readonly && c->uplink_configured && c->next_sync && now >= c->next_sync && !c->upload.running) {
-		int64_t job = console_submit(c, AGENT_CMD_UPLOAD, 0, 1, 0, NULL);
-		if (job) {
-			c->upload = (struct job_track){ .id = job, .running = true, .started_ms = clock_mono_ms() };
-			console_log(c, AGENT_INFO, "scheduled sync");
-		}
-		c->next_sync = 0; /* the sync's end reads the next slot */
-	}
-	if (c->next_discovery && now >= c->next_discovery && !c->discover.running) {
-		struct range *r = NULL;
-		size_t n = 0;
-		struct fc_error err = { "" };
-		if (store_ranges_list(c->store, &r, &n, &err) < 0)
-			console_log(c, AGENT_WARN, "scheduled discovery: %s", err.msg);
-		range_array_free(&r, n);
-		int64_t job = n ? console_submit(c, AGENT_CMD_DISCOVER, 0, 0, 0, NULL) : 0;
-		if (job) {
-			c->discover = (struct job_track){ .id = job, .running = true, .started_ms = clock_mono_ms() };
-			console_log(c, AGENT_INFO, "scheduled discovery of every range");
-		}
-		c->next_discovery = now + c->cfg->discovery.interval;
-	}
+	unsigned busy = (c->upload.running ? AGENDA_BUSY_UPLOAD : 0) | (c->discover.running ? AGENDA_BUSY_DISCOVER : 0);
+	agenda_run(&c->agenda, c->store, c->cfg, c->now, busy, agenda_submit, c, agenda_note);
 }
 
 /* ---- the loop ---- */
@@ -976,7 +959,7 @@ static int run(struct console *c)
 
 		struct pollfd pfd[3] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
-			{ .fd = c->agent ? fc_queue_wakeup_fd(agent_events(c->agent)) : -1, .events = POLLIN },
+			{ .fd = c->link && !c->link_gone ? link_wakeup_fd(c->link) : -1, .events = POLLIN },
 			{ .fd = term_signal_fd(), .events = POLLIN },
 		};
 		/* wake at the next whole second for the clock and the countdown, sooner for a flash or a
@@ -1113,11 +1096,22 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
+	/* the service's agent when one runs on this database, else one of our own */
 	struct fc_error err = { "" };
 	struct actions_config *acfg = actions_config_new(ctx->cfg, &err);
-	c->agent = acfg ? actions_agent_new(store_path(c->store), acfg, &err) : NULL;
-	if (!c->agent)
+	struct link_options lo = { .db_path = store_path(c->store), .ac = acfg, .take_lock = true };
+	if (!acfg || link_open(&lo, &c->link, &err) < 0)
 		console_log(c, AGENT_ERROR, "the workers could not start: %s", err.msg);
+	if (c->link && link_mode(c->link) == LINK_SERVICE) {
+		snprintf(c->mode, sizeof c->mode, "service pid %ld", (long)link_service_pid(c->link));
+	} else if (c->link) {
+		c->agent = link_agent(c->link);
+		c->schedules = link_holds_lock(c->link);
+		if (c->schedules)
+			snprintf(c->mode, sizeof c->mode, "local agent");
+		else
+			snprintf(c->mode, sizeof c->mode, "local agent (pid %ld schedules)", (long)link_lock_holder(c->link));
+	}
 
 	int rc = EXIT_OK;
 	if (term_start(c, &to, &err) < 0) {
@@ -1131,24 +1125,21 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 	refresh();
 	if (fleet_load(&c->fleet, c->store, &err) < 0)
 		console_flash(c, AGENT_ERROR, "cannot load the devices: %s", err.msg);
-	if (!c->agent)
+	if (!c->link)
 		console_flash(c, AGENT_ERROR, "the workers could not start, so nothing can be polled or sent (Log screen says why)");
 	else
-		console_log(c, AGENT_INFO, "console started on %s", store_path(c->store));
+		console_log(c, AGENT_INFO, "console started on %s: %s", store_path(c->store), c->mode);
 	if (run(c) < 0)
 		rc = EXIT_FAILED;
 	term_stop();
 out:
-	if (c->agent) {
-		if (agent_stop(c->agent, 5000, &err) < 0) {
-			/* a worker stuck in a library call: its thread still uses the agent, so it is not
-			 * freed; the process is about to exit anyway */
-			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-		} else {
-			agent_free(&c->agent);
-		}
-	}
-	if (!c->agent)
+	/* a local agent stops with the console; a service goes on */
+	c->agent = NULL;
+	if (link_close(&c->link, 5000, &err) < 0)
+		/* a worker stuck in a library call: its thread still uses the agent and the
+		 * configuration, so neither is freed; the process is about to exit anyway */
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+	else
 		actions_config_free(&acfg);
 	store_close(&c->store);
 	console_free(c);

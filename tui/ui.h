@@ -11,12 +11,14 @@
 #include "model/agent.h"
 #include "model/device.h"
 #include "model/store.h"
+#include "service/agenda.h"
 #include "tui/fleet.h"
 #include "tui/keys.h"
 #include "tui/layout.h"
 #include "uplink/sync.h"
 
 struct config;
+struct agent_link;
 
 enum screen_id {
 	SCR_DEVICES,
@@ -137,7 +139,11 @@ struct log_line {
 struct console {
 	struct config *cfg;          /* borrowed */
 	struct store *store;         /* the main thread's own connection */
-	struct agent *agent;         /* NULL when the workers could not start (then read-only) */
+	struct agent_link *link;     /* the agent: in this process, or the service's (NULL when the
+					workers could not start: then nothing can be sent) */
+	struct agent *agent;         /* the link's local agent; NULL when attached to a service */
+	char mode[64];               /* for the header: "local agent", "service pid N" */
+	bool link_gone;              /* the service went away */
 	bool readonly, ascii, no_color, no_mouse;
 
 	/* terminal, decided once at start (term_start) */
@@ -200,9 +206,9 @@ struct console {
 	bool log_follow;             /* stay at the newest line */
 	struct textview help;
 
-	/* the agent's own schedule while the console hosts it (UTC seconds; 0 = off) */
-	int64_t next_poll, next_discovery;
-	int64_t poll_all_job;        /* the scheduled poll of every device, while it runs */
+	/* the agent's own schedule while the console hosts it and holds the agent's lock */
+	bool schedules;
+	struct agenda agenda;
 
 	/* jobs */
 	struct job_track poll, discover, upload, preview, exporting;
@@ -284,6 +290,8 @@ void console_log(struct console *c, int level, const char *fmt, ...) __attribute
 void console_show(struct console *c, enum screen_id s);
 /* Sends a command to the workers; on failure flashes why. Returns the job or 0. */
 int64_t console_submit(struct console *c, int kind, int64_t id, int64_t a, int64_t b, const char *text);
+/* Asks a job to stop, wherever the agent runs. */
+void console_cancel(struct console *c, int64_t job);
 /* Opens the Device screen on device id. */
 void console_open_device(struct console *c, int64_t id);
 
