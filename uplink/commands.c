@@ -3,6 +3,7 @@
  * shown in local time here (people read them) and in UTC in JSON. */
 #include "uplink/commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -611,9 +612,10 @@ int status_main(struct fc_context *ctx, int argc, char **argv)
 		case 'j': json = true; break;
 		case 'n': {
 			char *end;
+			errno = 0;
 			limit = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || limit < 0) {
-				fprintf(ctx->err, "%s: --history needs a number (0 = all)\n", ctx->argv0);
+			if (*optarg == '\0' || *end || limit < 0 || errno == ERANGE) {
+				fprintf(ctx->err, "%s: --history needs a number (0 = all), not \"%.40s\"\n", ctx->argv0, optarg);
 				return EXIT_USAGE;
 			}
 			limit_given = true;

@@ -64,7 +64,7 @@ grep -q 'usage: fleetcon export --format html|csv --output PATH' "$T/out" || fai
 
 # An existing report is kept without --force, replaced with it.
 echo "an older report" >"$T/out1/report.html"
-expect 1 "existing file" --format html --output "$T/out1/report.html"
+expect 2 "existing file" --format html --output "$T/out1/report.html"
 grep -q 'exists; use --force' "$T/msg" || fail "existing file: $(cat "$T/msg")"
 [ "$(cat "$T/out1/report.html")" = "an older report" ] || fail "existing file was changed"
 expect 0 "--force" --format html --output "$T/out1/report.html" --force
@@ -74,7 +74,7 @@ only "$T/out1" report.html
 # The same for a CSV folder; a folder holding other files is never replaced.
 expect 0 "csv folder" --format csv --output "$T/out1/csv"
 only "$T/out1/csv" alerts.csv devices.csv meters.csv supplies.csv syncs.csv
-expect 1 "existing folder" --format csv --output "$T/out1/csv"
+expect 2 "existing folder" --format csv --output "$T/out1/csv"
 expect 0 "csv --force" --format csv --output "$T/out1/csv" --force
 only "$T/out1" report.html csv
 echo mine >"$T/out1/csv/notes.txt"
