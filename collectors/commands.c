@@ -257,6 +257,28 @@ static void show_supply(FILE *out, const struct supply *p, int low)
 	fputc('\n', out);
 }
 
+static void show_tray(FILE *out, const struct tray *t)
+{
+	int pct = tray_percent(t);
+	char level[48], status[96];
+	if (pct >= 0)
+		snprintf(level, sizeof level, "%d%%", pct);
+	else if (t->level >= 0)
+		snprintf(level, sizeof level, "%d (of unknown max)", t->level);
+	else
+		snprintf(level, sizeof level, "-");
+	fprintf(out, "  %3d  %-15s %-6s ", t->index, supply_state_name(tray_state_of(t)), level);
+	put_cell(out, t->name ? t->name : t->description, 0);
+	if (t->media) {
+		fputs(" (", out);
+		put_cell(out, t->media, 0);
+		fputc(')', out);
+	}
+	if (*tray_status_text(t->status, status, sizeof status))
+		fprintf(out, " [%s]", status);
+	fputc('\n', out);
+}
+
 static int show_text(struct fc_context *ctx, struct store *s, const struct device *d, bool raw)
 {
 	FILE *out = ctx->out;
@@ -281,6 +303,8 @@ static int show_text(struct fc_context *ctx, struct store *s, const struct devic
 		put_text(out, "poll error", d->poll_error);
 		fprintf(out, "  %-14s %d\n", "unanswered", d->unreachable_polls);
 	}
+	if (d->poll_warnings)
+		put_text(out, "poll warnings", d->poll_warnings);
 
 	fprintf(out, "\nStatus\n");
 	fprintf(out, "  %-14s %s\n", "device", d->status_device ? device_status_name(d->status_device) : "not reported");
@@ -316,6 +340,8 @@ static int show_text(struct fc_context *ctx, struct store *s, const struct devic
 		put_cell(out, m->oid, 0);
 		fprintf(out, " = ");
 		put_cell(out, m->raw, 0);
+		if (m->back_from)
+			fprintf(out, "  (went backwards from %" PRId64 ")", m->back_from);
 		fputc('\n', out);
 	}
 
@@ -324,6 +350,22 @@ static int show_text(struct fc_context *ctx, struct store *s, const struct devic
 		fprintf(out, "  none reported\n");
 	for (size_t i = 0; i < d->n_supplies; i++)
 		show_supply(out, &d->supplies[i], ctx->cfg->alerts.supply_low);
+
+	fprintf(out, "\nTrays\n");
+	if (!d->n_trays)
+		fprintf(out, "  none reported\n");
+	for (size_t i = 0; i < d->n_trays; i++)
+		show_tray(out, &d->trays[i]);
+
+	fprintf(out, "\nCovers\n");
+	if (!d->n_covers)
+		fprintf(out, "  none reported\n");
+	for (size_t i = 0; i < d->n_covers; i++) {
+		const struct cover *c = &d->covers[i];
+		fprintf(out, "  %3d  %-15s ", c->index, c->status ? cover_status_name(c->status) : "not reported");
+		put_cell(out, c->description, 0);
+		fputc('\n', out);
+	}
 
 	fprintf(out, "\nActive alerts\n");
 	if (!d->n_alerts)
