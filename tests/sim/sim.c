@@ -651,10 +651,11 @@ static u_char *answer(u_char *pkt, size_t n, uint32_t addr, struct request *rq, 
 		stats.get++;
 		for (size_t i = 0; i < rq->n && !o->full; i++) {
 			const struct entry *e = exact(t, rq->names[i], rq->name_len[i]);
+			/* snmpsim says noSuchInstance for every OID it does not have. */
 			if (e)
 				out_entry(o, e, key);
 			else
-				out_encode(o, rq->names[i], rq->name_len[i], SNMP_NOSUCHOBJECT, NULL, 0);
+				out_encode(o, rq->names[i], rq->name_len[i], SNMP_NOSUCHINSTANCE, NULL, 0);
 		}
 		break;
 	case SNMP_MSG_GETNEXT:
@@ -688,7 +689,7 @@ static u_char *answer(u_char *pkt, size_t n, uint32_t addr, struct request *rq, 
 		}
 		const struct entry *last = t->e + t->n - 1;
 		for (long r = 0; r < maxrep && nrep && !o->full; r++) {
-			bool any = false;
+			/* Like snmpsim, a column past the end fills its repetitions with endOfMibView. */
 			for (size_t j = 0; j < nrep && !o->full; j++) {
 				const struct entry *e = NULL;
 				if (ended[j])
@@ -699,7 +700,6 @@ static u_char *answer(u_char *pkt, size_t n, uint32_t addr, struct request *rq, 
 					e = cur[j] + 1;
 				if (e) {
 					cur[j] = e;
-					any = true;
 					out_entry(o, e, key);
 				} else {
 					ended[j] = true;
@@ -708,8 +708,6 @@ static u_char *answer(u_char *pkt, size_t n, uint32_t addr, struct request *rq, 
 					out_encode(o, nm, nl, SNMP_ENDOFMIBVIEW, NULL, 0);
 				}
 			}
-			if (!any)
-				break;
 		}
 		/* A GETBULK answer that does not fit is cut, never refused. */
 		o->full = false;
