@@ -215,24 +215,6 @@ int devices_main(struct fc_context *ctx, int argc, char **argv)
 
 /* ---- show ---- */
 
-static const char *supply_type_name(int type)
-{
-	static const char *const names[] = {
-		[1] = "other", [2] = "unknown", [3] = "toner", [4] = "waste toner", [5] = "ink",
-		[6] = "ink cartridge", [7] = "ink ribbon", [8] = "waste ink", [9] = "drum",
-		[10] = "developer", [11] = "fuser oil", [12] = "solid wax", [13] = "ribbon wax",
-		[14] = "waste wax", [15] = "fuser", [16] = "corona wire", [17] = "fuser oil wick",
-		[18] = "cleaner unit", [19] = "fuser cleaning pad", [20] = "transfer unit",
-		[21] = "toner cartridge", [22] = "fuser oiler", [23] = "water", [24] = "waste water",
-		[25] = "glue water supply", [26] = "banding supply", [27] = "binding supply",
-		[28] = "shrink wrap", [29] = "paper wrap", [30] = "staples", [31] = "inserts",
-		[32] = "covers",
-	};
-	if (type > 0 && (size_t)type < sizeof names / sizeof names[0] && names[type])
-		return names[type];
-	return "supply";
-}
-
 static void show_supply(FILE *out, const struct supply *p, int low)
 {
 	enum supply_state st = supply_state_of(p, low);
@@ -244,7 +226,7 @@ static void show_supply(FILE *out, const struct supply *p, int low)
 		snprintf(level, sizeof level, "%d (of unknown max)", p->level);
 	else
 		snprintf(level, sizeof level, "-");
-	fprintf(out, "  %3d  %-15s %-14s %-6s ", p->index, supply_state_name(st), supply_type_name(p->type),
+	fprintf(out, "  %3d  %-15s %-14s %-6s ", p->index, supply_state_name(st), supply_type_word(p->type),
 		level);
 	put_cell(out, p->description, 0);
 	if (p->colorant) {

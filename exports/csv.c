@@ -380,7 +380,7 @@ static int supply_rows(void *vctx, const struct device *d, struct fc_error *err)
 		struct supply_row r = {
 			.device_id = d->id, .serial = d->serial, .index = p->index,
 			.description = p->description, .colorant = p->colorant, .type = p->type,
-			.type_name = field_supply_type_name(p->type), .klass = p->klass,
+			.type_name = supply_type_mib_name(p->type), .klass = p->klass,
 			.class_name = field_supply_class_name(p->klass), .unit = p->unit,
 			.unit_name = field_unit_name(p->unit), .max = p->max, .level = p->level,
 			.percent = supply_percent(p),

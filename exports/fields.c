@@ -22,13 +22,6 @@ static const char *lookup(const struct code_name *table, size_t n, int code)
 
 #define LOOKUP(table, code) lookup(table, sizeof table / sizeof table[0], code)
 
-static const struct code_name supply_types[] = {
-	{ 1, "other" }, { 2, "unknown" }, { 3, "toner" }, { 4, "wasteToner" }, { 5, "ink" },
-	{ 6, "inkCartridge" }, { 7, "inkRibbon" }, { 8, "wasteInk" }, { 9, "opc" },
-	{ 10, "developer" }, { 11, "fuserOil" }, { 15, "fuser" }, { 20, "transferUnit" },
-	{ 21, "tonerCartridge" }, { 32, "staples" },
-};
-
 static const struct code_name supply_classes[] = {
 	{ SUPPLY_CLASS_OTHER, "other" },
 	{ SUPPLY_CLASS_CONSUMED, "consumed" },
@@ -49,11 +42,6 @@ static const struct code_name alert_groups[] = {
 	{ 13, "mediaPath" }, { 14, "channel" }, { 15, "interpreter" }, { 16, "consoleDisplayBuffer" },
 	{ 17, "consoleLights" }, { 18, "alert" },
 };
-
-const char *field_supply_type_name(int type)
-{
-	return LOOKUP(supply_types, type);
-}
 
 const char *field_supply_class_name(int klass)
 {

@@ -1,5 +1,5 @@
 /* The words and numbers both audit exports (CSV and HTML) show for a device: its overall status,
- * its error bits as words, and names for the Printer-MIB codes (supply types and classes, units,
+ * its error bits as words, and names for the Printer-MIB codes (supply classes, units,
  * alert groups). One place, so that the two formats always agree. */
 #ifndef FLEETCON_EXPORTS_FIELDS_H
 #define FLEETCON_EXPORTS_FIELDS_H
@@ -17,7 +17,6 @@ char *field_errors(const struct device *d, char *buf, size_t len);
 
 /* Names of Printer-MIB codes, or "" for a code that has no name here (the number is shown next
  * to it). Static strings. */
-const char *field_supply_type_name(int type);   /* IANA PrtMarkerSuppliesTypeTC: "toner" */
 const char *field_supply_class_name(int klass); /* "consumed", "receptacle", "other" */
 const char *field_unit_name(int unit);          /* "impressions", "sheets", "percent" */
 const char *field_alert_group_name(int group);  /* PrtAlertGroupTC: "markerSupplies" */

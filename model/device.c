@@ -123,6 +123,61 @@ enum supply_state supply_state_of(const struct supply *s, int low_percent)
 	return SUPPLY_OK;
 }
 
+/* IANA PrtMarkerSuppliesTypeTC (RFC 3805 and its IANA updates), indexed by code. */
+static const struct {
+	const char *mib;
+	const char *word;
+} supply_types[] = {
+	[1] = { "other", "other" },
+	[2] = { "unknown", "unknown" },
+	[3] = { "toner", "toner" },
+	[4] = { "wasteToner", "waste toner" },
+	[5] = { "ink", "ink" },
+	[6] = { "inkCartridge", "ink cartridge" },
+	[7] = { "inkRibbon", "ink ribbon" },
+	[8] = { "wasteInk", "waste ink" },
+	[9] = { "opc", "drum" },
+	[10] = { "developer", "developer" },
+	[11] = { "fuserOil", "fuser oil" },
+	[12] = { "solidWax", "solid wax" },
+	[13] = { "ribbonWax", "ribbon wax" },
+	[14] = { "wasteWax", "waste wax" },
+	[15] = { "fuser", "fuser" },
+	[16] = { "coronaWire", "corona wire" },
+	[17] = { "fuserOilWick", "fuser oil wick" },
+	[18] = { "cleanerUnit", "cleaner unit" },
+	[19] = { "fuserCleaningPad", "fuser cleaning pad" },
+	[20] = { "transferUnit", "transfer unit" },
+	[21] = { "tonerCartridge", "toner cartridge" },
+	[22] = { "fuserOiler", "fuser oiler" },
+	[23] = { "water", "water" },
+	[24] = { "wasteWater", "waste water" },
+	[25] = { "glueWaterAdditive", "glue water additive" },
+	[26] = { "wastePaper", "waste paper" },
+	[27] = { "bindingSupply", "binding supply" },
+	[28] = { "bandingSupply", "banding supply" },
+	[29] = { "stitchingWire", "stitching wire" },
+	[30] = { "shrinkWrap", "shrink wrap" },
+	[31] = { "paperWrap", "paper wrap" },
+	[32] = { "staples", "staples" },
+	[33] = { "inserts", "inserts" },
+	[34] = { "covers", "covers" },
+};
+
+const char *supply_type_mib_name(int type)
+{
+	if (type > 0 && (size_t)type < sizeof supply_types / sizeof supply_types[0])
+		return supply_types[type].mib;
+	return "";
+}
+
+const char *supply_type_word(int type)
+{
+	if (type > 0 && (size_t)type < sizeof supply_types / sizeof supply_types[0])
+		return supply_types[type].word;
+	return "supply";
+}
+
 const char *supply_state_name(enum supply_state st)
 {
 	static const char *const names[SUPPLY_STATE_COUNT] = {

@@ -193,6 +193,12 @@ enum supply_state supply_state_of(const struct supply *s, int low_percent);
  * "no-restriction", "full". Static string. */
 const char *supply_state_name(enum supply_state st);
 
+/* Names of a supply type (IANA PrtMarkerSuppliesTypeTC), from one table: the MIB's own name
+ * ("wasteToner", what the exports write; "" for a code the TC does not name) and a word for people
+ * ("waste toner", what `show` prints; "supply" for a code the TC does not name). Static strings. */
+const char *supply_type_mib_name(int type);
+const char *supply_type_word(int type);
+
 /* Percentage 0..100 of what is left (for a receptacle: of the room left), or -1 when there is no
  * honest percentage (special values, unknown max). */
 int supply_percent(const struct supply *s);
