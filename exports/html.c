@@ -17,6 +17,7 @@
 #include "model/clock.h"
 #include "model/config.h"
 #include "model/device.h"
+#include "model/text.h"
 #include "model/version.h"
 #include "uplink/schedule.h"
 
@@ -52,31 +53,6 @@ static const char *entity(unsigned char c)
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 
 /* Length of the valid UTF-8 sequence at s (2-4), its code point in *cp, or 0 when invalid. */
-static size_t utf8_sequence(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t v, min;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2, v = c & 0x1F, min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3, v = c & 0x0F, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 static bool is_noncharacter(uint32_t cp)
 {
 	return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
@@ -105,7 +81,7 @@ int html_write_text(FILE *f, const char *text)
 			break;
 		default: {
 			uint32_t cp = 0;
-			size_t len = utf8_sequence(s, &cp);
+			size_t len = text_utf8_next(s, 4, &cp); /* stops at the NUL */
 			if (len == 0) {
 				fputs_unlocked(REPLACEMENT, f);
 				s++;

@@ -63,9 +63,7 @@ static bool is_invisible(uint32_t cp)
 	return false;
 }
 
-/* Length of the strictly valid UTF-8 sequence at b[0..n) and its code point, or 0 when invalid
- * (overlong forms, surrogates, values above U+10FFFF, truncated or stray continuation bytes). */
-static size_t utf8_next(const unsigned char *b, size_t n, uint32_t *cp)
+size_t text_utf8_next(const unsigned char *b, size_t n, uint32_t *cp)
 {
 	unsigned char c = b[0];
 	size_t len;
@@ -95,11 +93,11 @@ static size_t utf8_next(const unsigned char *b, size_t n, uint32_t *cp)
 	return len;
 }
 
-static bool utf8_valid(const unsigned char *b, size_t n)
+bool text_utf8_valid(const unsigned char *b, size_t n)
 {
 	uint32_t cp;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_next(b + i, n - i, &cp);
+		size_t l = text_utf8_next(b + i, n - i, &cp);
 		if (!l)
 			return false;
 		i += l;
@@ -129,7 +127,7 @@ static size_t skip_string(const unsigned char *b, size_t n, size_t i)
 {
 	uint32_t cp;
 	while (i < n) {
-		size_t l = utf8_next(b + i, n - i, &cp);
+		size_t l = text_utf8_next(b + i, n - i, &cp);
 		if (cp == 0x07 || cp == 0x9C || cp == 0x18 || cp == 0x1A)
 			return i + l;
 		if (cp == 0x1B)
@@ -173,7 +171,7 @@ static size_t clean_utf8(const unsigned char *b, size_t n, char *out, size_t *dr
 	*dropped = 0;
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t l = utf8_next(b + i, n - i, &cp);
+		size_t l = text_utf8_next(b + i, n - i, &cp);
 		if (cp == 0x1B) {
 			i = skip_escape(b, n, i);
 			(*dropped)++;
@@ -253,7 +251,7 @@ char *text_from_device(const unsigned char *bytes, size_t len)
 		len--;
 	if (len == 0)
 		return strdup("");
-	if (!utf8_valid(bytes, len))
+	if (!text_utf8_valid(bytes, len))
 		return hex_bounded(bytes, len);
 	char *out = malloc(len + 1);
 	if (!out)

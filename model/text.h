@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Every cleaned string fits in char buf[TEXT_MAX]: strlen() <= TEXT_MAX - 1. */
 #define TEXT_MAX 1024
@@ -26,6 +27,15 @@ char *text_clean(const char *s);
 
 /* True when text_clean(s) would return s unchanged (for assertions). NULL is not clean. */
 bool text_is_clean(const char *s);
+
+/* Length of the strictly valid UTF-8 character at b[0..n) with its code point in *cp, or 0 when it
+ * is not one (overlong forms, surrogates, values above U+10FFFF, truncated or stray continuation
+ * bytes). Stops at the first byte that does not continue the character, so n may run past a NUL
+ * terminator. The one UTF-8 decoder of the project. */
+size_t text_utf8_next(const unsigned char *b, size_t n, uint32_t *cp);
+
+/* True when b[0..n) is strictly valid UTF-8 (as text_utf8_next). */
+bool text_utf8_valid(const unsigned char *b, size_t n);
 
 /* The raw bytes for the technician's view, uppercase hex pairs separated by one space: "AA BB CC"
  * ("" for no bytes). Not bounded: the caller decides how much it keeps. Caller frees; NULL only

@@ -7,47 +7,19 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "model/text.h"
+
 /* Decodes one UTF-8 character at s (n bytes available). Returns its length and sets *cp, or
  * returns 1 with *cp = -1 for a byte that does not start a valid character. */
 static size_t utf8_next(const unsigned char *s, size_t n, long *cp)
 {
-	unsigned char c = s[0];
-	size_t len;
-	long v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		v = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		v = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
+	uint32_t v;
+	size_t len = text_utf8_next(s, n, &v);
+	if (len == 0) {
 		*cp = -1;
 		return 1;
 	}
-	if (len > n) {
-		*cp = -1;
-		return 1;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*cp = -1;
-			return 1;
-		}
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are not characters */
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF)) {
-		*cp = -1;
-		return 1;
-	}
-	*cp = v;
+	*cp = (long)v;
 	return len;
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "model/text.h"
 #include "model/uuid.h"
 
 #define SUBJECT_MAX 900 /* "Subject: " and this stay under RFC 5322's 998-byte line limit */
@@ -58,22 +59,6 @@ static bool header_safe(const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
-	return true;
-}
-
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = p[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-		if (!len || i + len > n || (len == 2 && c < 0xc2))
-			return false;
-		for (size_t k = 1; k < len; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-		i += len;
-	}
 	return true;
 }
 
@@ -241,7 +226,7 @@ int mail_format(const struct mail_message *m, char **out, size_t *len, struct fc
 	const char *subject = m->subject ? m->subject : "";
 	size_t slen = strlen(subject);
 	if (!slen || slen > SUBJECT_MAX || !header_safe(subject) ||
-	    !utf8_valid((const unsigned char *)subject, slen))
+	    !text_utf8_valid((const unsigned char *)subject, slen))
 		return fc_error_set(err, "refusing to send an e-mail whose subject is empty, longer than %d "
 					 "bytes, not UTF-8, or holds a line break or control character",
 				    SUBJECT_MAX);
