@@ -14,6 +14,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -271,6 +272,35 @@ struct config_full {
 static struct config_full *full_of(struct config *cfg)
 {
 	return (struct config_full *)cfg;
+}
+
+/* The configuration holds secrets (pass phrases, passwords): its memory is whole pages of its own,
+ * kept out of core dumps (MADV_DONTDUMP; gdb's gcore honours it too) and wiped when freed. */
+static size_t secret_size(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	return (size + page - 1) / page * page;
+}
+
+static void *secret_alloc(size_t size)
+{
+	void *p = NULL;
+	size = secret_size(size);
+	if (posix_memalign(&p, (size_t)sysconf(_SC_PAGESIZE), size) != 0)
+		return NULL;
+	memset(p, 0, size);
+	(void)madvise(p, size, MADV_DONTDUMP); /* best effort: an old kernel dumps it, no worse */
+	return p;
+}
+
+static void secret_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	size = secret_size(size);
+	explicit_bzero(p, size);
+	(void)madvise(p, size, MADV_DODUMP); /* the pages go back to malloc for anyone's use */
+	free(p);
 }
 
 static const struct config_full *cfull_of(const struct config *cfg)
@@ -922,14 +952,14 @@ static int set_default(const struct key *k, void *base, struct fc_error *err)
 
 static struct config_full *config_new(struct fc_error *err)
 {
-	struct config_full *c = calloc(1, sizeof *c);
+	struct config_full *c = secret_alloc(sizeof *c);
 	if (!c) {
 		fc_error_set(err, "out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (!(keys[i].flags & F_PROFILE) && set_default(&keys[i], &c->pub, err) < 0) {
-			free(c);
+			secret_free(c, sizeof *c);
 			return NULL;
 		}
 	return c;
@@ -943,9 +973,12 @@ static int profile_add(struct config_full *c, const char *name, int header_line,
 		return fc_error_set(err, "too many profiles (at most %d)", MAX_PROFILES);
 	if (c->pub.profile_count == c->profile_cap) {
 		size_t cap = c->profile_cap ? c->profile_cap * 2 : 4;
-		struct snmp_profile *p = realloc(c->pub.profiles, cap * sizeof *p);
+		struct snmp_profile *p = secret_alloc(cap * sizeof *p);
 		if (!p)
 			return fc_error_set(err, "out of memory");
+		if (c->pub.profiles)
+			memcpy(p, c->pub.profiles, c->profile_cap * sizeof *p);
+		secret_free(c->pub.profiles, c->profile_cap * sizeof *p);
 		c->pub.profiles = p;
 		struct profile_extra *x = realloc(c->extra, cap * sizeof *x);
 		if (!x)
@@ -1613,13 +1646,9 @@ static int read_password_file(struct config_full *c, struct fc_error *err)
 
 static void wipe(struct config_full *c)
 {
-	if (c->pub.profiles) {
-		explicit_bzero(c->pub.profiles, c->profile_cap * sizeof *c->pub.profiles);
-		free(c->pub.profiles);
-	}
+	secret_free(c->pub.profiles, c->profile_cap * sizeof *c->pub.profiles);
 	free(c->extra);
-	explicit_bzero(c, sizeof *c);
-	free(c);
+	secret_free(c, sizeof *c);
 }
 
 void config_free(struct config **cfg)
