@@ -1116,124 +1116,91 @@ static int read_device_row(sqlite3_stmt *st, struct device *d)
 	return d->address ? 0 : -1;
 }
 
-static int load_meters(struct store *s, struct device *d, struct fc_error *err)
+/* Reads the rows of a per-device query into a growing array: *items holds *n items of elem bytes,
+ * each zeroed and then filled by fill from the statement's columns (fill returns -1 when out of
+ * memory). On failure *items and *n still describe what was read, for the caller to free. "what"
+ * names the rows in messages ("meters"). */
+static int load_rows(struct store *s, enum query q, int64_t id, void **items, size_t *n, size_t elem,
+		     int (*fill)(sqlite3_stmt *st, void *item), const char *what, struct fc_error *err)
 {
-	sqlite3_stmt *st = stmt(s, Q_METERS_OF, err);
+	sqlite3_stmt *st = stmt(s, q, err);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, d->id);
+	sqlite3_bind_int64(st, 1, id);
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct meter *grown = grow(d->meters, d->n_meters, &cap, sizeof *grown);
-		if (!grown)
-			goto oom;
-		d->meters = grown;
-		struct meter *m = &d->meters[d->n_meters++];
-		memset(m, 0, sizeof *m);
-		m->name = col_strdup(st, 0);
-		m->value = sqlite3_column_int64(st, 1);
-		m->unit = sqlite3_column_int(st, 2);
-		m->oid = col_strdup(st, 3);
-		m->raw = col_strdup(st, 4);
-		m->read_at = sqlite3_column_int64(st, 5);
-		m->back_from = sqlite3_column_int64(st, 6);
-		m->back_at = sqlite3_column_int64(st, 7);
-		if (!m->name)
-			goto oom;
+		char *grown = grow(*items, *n, &cap, elem);
+		if (!grown) {
+			sqlite3_reset(st);
+			return fc_error_set(err, "out of memory reading %s", what);
+		}
+		*items = grown;
+		void *item = grown + *n * elem;
+		memset(item, 0, elem);
+		(*n)++;
+		if (fill(st, item) < 0) {
+			sqlite3_reset(st);
+			return fc_error_set(err, "out of memory reading %s", what);
+		}
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading meters");
-oom:
-	sqlite3_reset(st);
-	return fc_error_set(err, "out of memory reading meters");
+	if (rc == SQLITE_DONE)
+		return 0;
+	char doing[64];
+	snprintf(doing, sizeof doing, "reading %s", what);
+	return db_fail(s, err, doing);
 }
 
-static int load_supplies(struct store *s, struct device *d, struct fc_error *err)
+static int fill_meter(sqlite3_stmt *st, void *item)
 {
-	sqlite3_stmt *st = stmt(s, Q_SUPPLIES_OF, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, d->id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct supply *grown = grow(d->supplies, d->n_supplies, &cap, sizeof *grown);
-		if (!grown)
-			goto oom;
-		d->supplies = grown;
-		struct supply *p = &d->supplies[d->n_supplies++];
-		memset(p, 0, sizeof *p);
-		p->index = sqlite3_column_int(st, 0);
-		p->type = sqlite3_column_int(st, 1);
-		p->klass = sqlite3_column_int(st, 2);
-		p->unit = sqlite3_column_int(st, 3);
-		p->max = sqlite3_column_int(st, 4);
-		p->level = sqlite3_column_int(st, 5);
-		p->description = col_strdup(st, 6);
-		p->colorant = col_strdup(st, 7);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading supplies");
-oom:
-	sqlite3_reset(st);
-	return fc_error_set(err, "out of memory reading supplies");
+	struct meter *m = item;
+	m->name = col_strdup(st, 0);
+	m->value = sqlite3_column_int64(st, 1);
+	m->unit = sqlite3_column_int(st, 2);
+	m->oid = col_strdup(st, 3);
+	m->raw = col_strdup(st, 4);
+	m->read_at = sqlite3_column_int64(st, 5);
+	m->back_from = sqlite3_column_int64(st, 6);
+	m->back_at = sqlite3_column_int64(st, 7);
+	return m->name ? 0 : -1;
 }
 
-static int load_trays(struct store *s, struct device *d, struct fc_error *err)
+static int fill_supply(sqlite3_stmt *st, void *item)
 {
-	sqlite3_stmt *st = stmt(s, Q_TRAYS_OF, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, d->id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct tray *grown = grow(d->trays, d->n_trays, &cap, sizeof *grown);
-		if (!grown)
-			goto oom;
-		d->trays = grown;
-		struct tray *t = &d->trays[d->n_trays++];
-		memset(t, 0, sizeof *t);
-		t->index = sqlite3_column_int(st, 0);
-		t->name = col_strdup(st, 1);
-		t->description = col_strdup(st, 2);
-		t->media = col_strdup(st, 3);
-		t->unit = sqlite3_column_int(st, 4);
-		t->max = sqlite3_column_int(st, 5);
-		t->level = sqlite3_column_int(st, 6);
-		t->status = sqlite3_column_int(st, 7);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading trays");
-oom:
-	sqlite3_reset(st);
-	return fc_error_set(err, "out of memory reading trays");
+	struct supply *p = item;
+	p->index = sqlite3_column_int(st, 0);
+	p->type = sqlite3_column_int(st, 1);
+	p->klass = sqlite3_column_int(st, 2);
+	p->unit = sqlite3_column_int(st, 3);
+	p->max = sqlite3_column_int(st, 4);
+	p->level = sqlite3_column_int(st, 5);
+	p->description = col_strdup(st, 6);
+	p->colorant = col_strdup(st, 7);
+	return 0;
 }
 
-static int load_covers(struct store *s, struct device *d, struct fc_error *err)
+static int fill_tray(sqlite3_stmt *st, void *item)
 {
-	sqlite3_stmt *st = stmt(s, Q_COVERS_OF, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, d->id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cover *grown = grow(d->covers, d->n_covers, &cap, sizeof *grown);
-		if (!grown)
-			goto oom;
-		d->covers = grown;
-		struct cover *c = &d->covers[d->n_covers++];
-		c->index = sqlite3_column_int(st, 0);
-		c->description = col_strdup(st, 1);
-		c->status = sqlite3_column_int(st, 2);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading covers");
-oom:
-	sqlite3_reset(st);
-	return fc_error_set(err, "out of memory reading covers");
+	struct tray *t = item;
+	t->index = sqlite3_column_int(st, 0);
+	t->name = col_strdup(st, 1);
+	t->description = col_strdup(st, 2);
+	t->media = col_strdup(st, 3);
+	t->unit = sqlite3_column_int(st, 4);
+	t->max = sqlite3_column_int(st, 5);
+	t->level = sqlite3_column_int(st, 6);
+	t->status = sqlite3_column_int(st, 7);
+	return 0;
+}
+
+static int fill_cover(sqlite3_stmt *st, void *item)
+{
+	struct cover *c = item;
+	c->index = sqlite3_column_int(st, 0);
+	c->description = col_strdup(st, 1);
+	c->status = sqlite3_column_int(st, 2);
+	return 0;
 }
 
 /* Active alerts of device id into a new array; ids (may be NULL) gets their row ids. */
@@ -1286,20 +1253,30 @@ oom:
 	return fc_error_set(err, "out of memory reading alerts");
 }
 
+/* One child table of d through load_rows (a void * in between: the array's own type differs). */
+#define LOAD_CHILDREN(flag, q, field, count, fill, what)                                          \
+	do {                                                                                      \
+		if (parts & (flag)) {                                                             \
+			void *rows = d->field;                                                    \
+			int r = load_rows(s, q, d->id, &rows, &d->count, sizeof *d->field, fill, what, \
+					  err);                                                   \
+			d->field = rows;                                                          \
+			if (r < 0)                                                                \
+				return -1;                                                        \
+		}                                                                                 \
+	} while (0)
+
 static int load_parts(struct store *s, struct device *d, unsigned parts, struct fc_error *err)
 {
-	if ((parts & STORE_LOAD_METERS) && load_meters(s, d, err) < 0)
-		return -1;
-	if ((parts & STORE_LOAD_SUPPLIES) && load_supplies(s, d, err) < 0)
-		return -1;
+	LOAD_CHILDREN(STORE_LOAD_METERS, Q_METERS_OF, meters, n_meters, fill_meter, "meters");
+	LOAD_CHILDREN(STORE_LOAD_SUPPLIES, Q_SUPPLIES_OF, supplies, n_supplies, fill_supply, "supplies");
 	if ((parts & STORE_LOAD_ALERTS) && load_alerts(s, d->id, &d->alerts, &d->n_alerts, NULL, err) < 0)
 		return -1;
-	if ((parts & STORE_LOAD_TRAYS) && load_trays(s, d, err) < 0)
-		return -1;
-	if ((parts & STORE_LOAD_COVERS) && load_covers(s, d, err) < 0)
-		return -1;
+	LOAD_CHILDREN(STORE_LOAD_TRAYS, Q_TRAYS_OF, trays, n_trays, fill_tray, "trays");
+	LOAD_CHILDREN(STORE_LOAD_COVERS, Q_COVERS_OF, covers, n_covers, fill_cover, "covers");
 	return 0;
 }
+#undef LOAD_CHILDREN
 
 int store_device_load(struct store *s, int64_t id, unsigned parts, struct device *out,
 		      struct fc_error *err)
