@@ -4,7 +4,12 @@
  * hostile strings, for the export tests and the benchmarks. The same --seed gives the same data.
  *
  *   seed_store --db PATH --devices N [--days D] [--hostile] [--seed S] [--end YYYY-MM-DD]
- * --end is the last day of history (default: yesterday, UTC); --days 30 by default.
+ *              [--meter-history-days H]
+ * --end is the last day of history (default: yesterday, UTC); --days 30 by default: that many
+ * store_device_save calls per device (about 40 us each). --meter-history-days H adds meter history
+ * (the daily rows the exports read) for the H days before those, written straight into the
+ * meter_history table in one transaction in key order (a year of 20,000 devices is 7.3 million
+ * saves through the API, 18 million rows this way): the only place this tool knows the schema.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
+#include <time.h>
 
 #include "model/clock.h"
 #include "model/device.h"
@@ -135,6 +143,7 @@ struct seed_options {
 	const char *db;
 	long devices;
 	long days;
+	long history_days; /* extra meter history before the saved days */
 	bool hostile;
 	uint64_t seed;
 	int64_t end; /* UTC midnight of the last day */
@@ -444,11 +453,21 @@ static void set_passing_alert(struct device *d)
 	d->alerts[0].description = xstrdup("Tray 1 empty");
 }
 
+/* What the meter history before the saved days is extrapolated from: the first saved day. */
+struct first_day {
+	int64_t id;
+	int64_t values[3]; /* total, black, color on the first saved day */
+	int64_t daily;
+	int64_t poll_minute;
+	bool color;
+};
+
 struct seeder {
 	struct store *st;
 	const struct seed_options *o;
 	long in_batch;
 	long saves;
+	struct first_day *first; /* per device when history_days > 0 */
 };
 
 static int batch_step(struct seeder *s, struct fc_error *err)
@@ -502,6 +521,9 @@ static int seed_device(struct seeder *s, long i, struct fc_error *err)
 			set_passing_alert(d);
 		if (store_device_save(s->st, d, !p.excluded, last || middle, &id, err) < 0)
 			goto out;
+		if (day == 0 && s->first)
+			s->first[i] = (struct first_day){ id, { total, black, color }, p.daily, p.poll_minute,
+							  p.color_model };
 		s->saves++;
 		if (batch_step(s, err) < 0)
 			goto out;
@@ -559,10 +581,65 @@ static int seed_syncs(struct seeder *s, struct fc_error *err)
 	return 0;
 }
 
+/* The meter history of the history_days before the first saved day, going back from it at the
+ * device's daily volume, straight into the table (rows in primary-key order: device, name, day). */
+static int seed_history(const struct seeder *s)
+{
+	const struct seed_options *o = s->o;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; BEGIN", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO meter_history(device_id, name, day, value, read_at) "
+					"VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
+	int64_t first_day = o->end - (int64_t)(o->days - 1) * DAY;
+	/* names in key order, with the index of their value in first_day.values */
+	static const char *const names[3] = { "black", "color", "total" };
+	static const int which[3] = { 1, 2, 0 };
+	for (long i = 0; rc == SQLITE_OK && i < o->devices; i++) {
+		const struct first_day *f = &s->first[i];
+		for (int m = 0; rc == SQLITE_OK && m < 3; m++) {
+			if (m == 1 && !f->color)
+				continue;
+			int64_t v0 = f->values[which[m]];
+			int64_t per_day = which[m] == 0 ? f->daily : which[m] == 2 ? f->daily / 4 : f->daily - f->daily / 4;
+			if (!f->color && which[m] == 1)
+				per_day = f->daily;
+			for (long back = o->history_days; rc == SQLITE_OK && back >= 1; back--) {
+				int64_t when = first_day - (int64_t)back * DAY + f->poll_minute * 60;
+				time_t t = (time_t)when;
+				struct tm tm;
+				char day[16];
+				gmtime_r(&t, &tm);
+				strftime(day, sizeof day, "%Y-%m-%d", &tm);
+				int64_t v = v0 - per_day * back;
+				sqlite3_bind_int64(st, 1, f->id);
+				sqlite3_bind_text(st, 2, names[m], -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 3, day, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(st, 4, v > 0 ? v : 0);
+				sqlite3_bind_int64(st, 5, when);
+				rc = sqlite3_step(st);
+				if (rc == SQLITE_DONE)
+					rc = SQLITE_OK;
+				sqlite3_reset(st);
+			}
+		}
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "seed_store: meter history: %s\n", db ? sqlite3_errmsg(db) : "out of memory");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: seed_store --db PATH --devices N [--days D] [--hostile] [--seed S] "
-		     "[--end YYYY-MM-DD]\n");
+		     "[--end YYYY-MM-DD] [--meter-history-days H]\n");
 }
 
 int main(int argc, char **argv)
@@ -574,6 +651,7 @@ int main(int argc, char **argv)
 		{ "hostile", no_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "end", required_argument, NULL, 'e' },
+		{ "meter-history-days", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -597,6 +675,13 @@ int main(int argc, char **argv)
 			o.days = strtol(optarg, &rest, 10);
 			if (*rest || o.days < 1 || o.days > 3660) {
 				fprintf(stderr, "seed_store: --days wants 1..3660\n");
+				return 2;
+			}
+			break;
+		case 'M':
+			o.history_days = strtol(optarg, &rest, 10);
+			if (*rest || o.history_days < 0 || o.history_days > 3660) {
+				fprintf(stderr, "seed_store: --meter-history-days wants 0..3660\n");
 				return 2;
 			}
 			break;
@@ -642,6 +727,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int64_t t0 = clock_mono_ms();
+	if (o.history_days && !(s.first = calloc((size_t)o.devices + 1, sizeof *s.first))) {
+		fprintf(stderr, "seed_store: out of memory\n");
+		store_close(&s.st);
+		return 1;
+	}
 	int rc = store_begin(s.st, &err);
 	for (long i = 0; rc == 0 && i < o.devices; i++)
 		rc = seed_device(&s, i, &err);
@@ -651,14 +741,29 @@ int main(int argc, char **argv)
 		rc = store_commit(s.st, &err);
 	else
 		store_rollback(s.st);
-	int64_t ms = clock_mono_ms() - t0;
 	if (rc < 0) {
 		fprintf(stderr, "seed_store: %s\n", err.msg);
 		store_close(&s.st);
+		free(s.first);
 		return 1;
 	}
-	printf("seeded %ld devices x %ld days (%ld saves) into %s in %.1f s (%.0f saves/s), %.1f MB\n",
-	       o.devices, o.days, s.saves, o.db, ms / 1000.0, ms ? s.saves * 1000.0 / ms : 0.0,
+	long history_rows = 0;
+	if (o.history_days) {
+		store_close(&s.st);
+		if (seed_history(&s) < 0 || store_open(o.db, 0, &s.st, &err) < 0) {
+			if (err.msg[0])
+				fprintf(stderr, "seed_store: %s\n", err.msg);
+			free(s.first);
+			return 1;
+		}
+		for (long i = 0; i < o.devices; i++)
+			history_rows += (s.first[i].color ? 3 : 2) * o.history_days;
+		free(s.first);
+	}
+	int64_t ms = clock_mono_ms() - t0;
+	printf("seeded %ld devices x %ld days (%ld saves, %ld more meter history rows) into %s in %.1f s "
+	       "(%.0f saves/s), %.1f MB\n",
+	       o.devices, o.days, s.saves, history_rows, o.db, ms / 1000.0, ms ? s.saves * 1000.0 / ms : 0.0,
 	       store_file_size(s.st) / 1e6);
 	store_close(&s.st);
 	return 0;
