@@ -207,30 +207,37 @@ static int submit_and_wait(struct fc_context *ctx, int kind, const int64_t *ids,
 
 /* ---- commands that change something go through the service when one runs ---- */
 
+/* The devices keys[0..n-1] name (id, serial or address) into ids, every one resolved before
+ * anything is sent: a typo changes nothing. Returns EXIT_OK, or EXIT_USAGE / EXIT_FAILED after a
+ * message. */
+static int resolve_devices(struct fc_context *ctx, char **keys, size_t n, int64_t *ids)
+{
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < n; i++) {
+		struct fc_error err = { { 0 } };
+		int found = store_device_find(s, keys[i], &ids[i], &err);
+		if (found < 0)
+			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		else if (found == 0)
+			fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see 'fleetcon devices')\n",
+				ctx->argv0, keys[i]);
+		if (found <= 0)
+			rc = EXIT_USAGE;
+	}
+	store_close(&s);
+	return rc;
+}
+
 /* include / exclude DEVICE... */
 static int linked_include_main(struct fc_context *ctx, int argc, char **argv)
 {
 	if (argc < 2 || argv[1][0] == '-' || !link_probe(ctx->cfg->database.path))
 		return include_main(ctx, argc, argv);
-	struct store *s = NULL;
-	if (context_open_store(ctx, 0, &s) < 0)
-		return EXIT_FAILED;
 	int64_t *ids = calloc((size_t)argc, sizeof *ids);
-	int rc = ids ? EXIT_OK : EXIT_FAILED;
-	/* every argument is resolved before anything changes: a typo changes nothing */
-	for (int i = 1; i < argc && rc == EXIT_OK; i++) {
-		struct fc_error err = { { 0 } };
-		int found = store_device_find(s, argv[i], &ids[i - 1], &err);
-		if (found <= 0) {
-			if (found < 0)
-				fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-			else
-				fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see 'fleetcon devices')\n",
-					ctx->argv0, argv[i]);
-			rc = EXIT_USAGE;
-		}
-	}
-	store_close(&s);
+	int rc = ids ? resolve_devices(ctx, argv + 1, (size_t)argc - 1, ids) : EXIT_FAILED;
 	if (rc == EXIT_OK)
 		rc = submit_and_wait(ctx, AGENT_CMD_INCLUDE, ids, (size_t)argc - 1, strcmp(argv[0], "include") == 0, 0, NULL);
 	free(ids);
@@ -326,28 +333,7 @@ static int poll_main(struct fc_context *ctx, int argc, char **argv)
 	int64_t *ids = calloc(n, sizeof *ids);
 	if (!ids)
 		return EXIT_FAILED;
-	int rc = EXIT_OK;
-	if (argc > 1) {
-		/* Every device is resolved before anything is sent: a typo changes nothing. */
-		struct store *s = NULL;
-		if (context_open_store(ctx, 0, &s) < 0) {
-			free(ids);
-			return EXIT_FAILED;
-		}
-		for (int i = 1; i < argc; i++) {
-			struct fc_error err = { { 0 } };
-			int found = store_device_find(s, argv[i], &ids[i - 1], &err);
-			if (found <= 0) {
-				if (found < 0)
-					fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-				else
-					fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see "
-							  "'fleetcon devices')\n", ctx->argv0, argv[i]);
-				rc = EXIT_USAGE;
-			}
-		}
-		store_close(&s);
-	}
+	int rc = argc > 1 ? resolve_devices(ctx, argv + 1, n, ids) : EXIT_OK;
 	if (rc == EXIT_OK)
 		rc = submit_and_wait(ctx, AGENT_CMD_POLL, ids, n, 0, 0, NULL);
 	free(ids);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "model/agent.h"
+#include "model/text.h"
 
 static const char *const type_names[] = {
 	[PROTO_HELLO] = "hello", [PROTO_CMD] = "cmd", [PROTO_ACK] = "ack", [PROTO_EVENT] = "ev", [PROTO_BYE] = "bye",
@@ -21,36 +22,6 @@ void proto_frame_clear(struct proto_frame *f)
 {
 	fc_msg_free(&f->msg);
 	memset(f, 0, sizeof *f);
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the byte there does not start one. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned min;
-	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0) {
-		n = 2, min = 0x80, cp = c & 0x1F;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3, min = 0x800, cp = c & 0x0F;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
 }
 
 /* A JSON string of text, with "?" for every byte that is not valid UTF-8 (jansson refuses those). */
@@ -66,7 +37,8 @@ static json_t *json_text(const char *text)
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0, o = 0;
 	while (i < len) {
-		size_t n = utf8_seq(s + i, len - i);
+		uint32_t cp;
+		size_t n = text_utf8_next(s + i, len - i, &cp);
 		if (n == 0) {
 			copy[o++] = '?';
 			i++;

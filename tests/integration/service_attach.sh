@@ -14,28 +14,18 @@ con_require || exit 77
 . tests/lib/snmpsim.sh
 snmpsim_require || exit 77
 . tests/receiver/lib.sh
+. tests/lib/service.sh
 rc=0
 uplink_init || rc=$?
 [ $rc -eq 0 ] || exit $rc
-svc_pid=
 cleanup() {
 	con_cleanup
-	[ -n "$svc_pid" ] && kill -9 "$svc_pid" 2>/dev/null
+	svc_kill
 	snmpsim_stop
 	uplink_cleanup
 }
 trap cleanup EXIT
 con_home
-until_ok() {
-	local limit=$(($1 * 5)) i
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-stored_is() { [ "$(receiver_stat stored 2>/dev/null)" = "$1" ]; }
 
 snmpsim_start_fleet tests/fixtures/printers xerox_altalink_c8045.snmprec kyocera_p3150dn.snmprec >/dev/null ||
 	con_fail "snmpsim did not start"
@@ -47,9 +37,8 @@ uplink_write_config "$conf" "https://127.0.0.1:$RECEIVER_PORT/reports" "[discove
 F=("$FLEETCON" --config "$conf")
 ENV="TERM=xterm-256color LANG=C.UTF-8 TZ=UTC"
 
-"${F[@]}" run 2>"$UP/svc.log" &
-svc_pid=$!
-until_ok 20 test -S "$UP/fleetcon.db.sock" || { cat "$UP/svc.log"; con_fail "the service did not listen"; }
+svc_start "$UP/fleetcon.db" "$UP/svc.log" --config "$conf" run || con_fail "no service"
+svc_pid=$SVC_PID
 out=$("${F[@]}" discover "$first-$last:$SNMPSIM_PORT" 2>&1) || con_fail "discover: $out"
 
 echo "== the console attaches"
@@ -67,7 +56,7 @@ con_keys Escape
 con_wait_gone "Report preview" || con_fail "Esc did not close the preview"
 con_keys u
 con_wait "upload: delivered" || con_fail "the upload was not delivered"
-stored_is 1 || con_fail "the receiver stored $(receiver_stat stored) reports"
+svc_stored_is 1 || con_fail "the receiver stored $(receiver_stat stored) reports"
 grep -q "upload (job [0-9]*): delivered" "$UP/svc.log" || con_fail "the service did not run the upload"
 
 echo "== quitting leaves the service running"
@@ -77,7 +66,7 @@ out=$("${F[@]}" poll 2>&1) || con_fail "poll through the service: $out"
 echo "$out" | grep -q "2 devices polled, 2 answered" || con_fail "poll: $out"
 kill -TERM "$svc_pid"
 wait "$svc_pid" || con_fail "the service did not exit 0"
-svc_pid=
+SVC_PID=
 
 echo "== without a service the console hosts its own agent and holds the database"
 con_start 120 40 "$ENV" --config "$conf" || con_fail "tmux did not start"

@@ -10,30 +10,17 @@ top=$PWD
 : "${FLEETCON:?}"
 . tests/lib/snmpsim.sh
 . tests/receiver/lib.sh
+. tests/lib/service.sh
 snmpsim_require || exit 77
 uplink_init || exit $?
-svc_pid=
 cleanup() {
-	[ -n "$svc_pid" ] && kill -9 "$svc_pid" 2>/dev/null
+	svc_kill
 	snmpsim_stop || true
 	uplink_cleanup
 }
 trap cleanup EXIT
 export HOME=$UP XDG_CONFIG_HOME=$UP/.config XDG_DATA_HOME=$UP/.local/share TZ=UTC
-
-# until SECONDS CMD...: runs CMD every 0.2 s until it succeeds, at most SECONDS.
-until_ok() {
-	local limit=$(($1 * 5)) i
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" && return 0
-		[ -n "$svc_pid" ] && ! kill -0 "$svc_pid" 2>/dev/null && return 1
-		sleep 0.2
-	done
-	return 1
-}
 logged() { grep -q -- "$1" "$UP/svc.log"; }
-stored_is() { [ "$(receiver_stat stored 2>/dev/null)" = "$1" ]; }
 
 snmpsim_start_fleet tests/fixtures/printers xerox_altalink_c8045.snmprec kyocera_p3150dn.snmprec >/dev/null ||
 	fail "snmpsim did not start"
@@ -51,9 +38,8 @@ uplink_write_config "$conf" "https://localhost:$RECEIVER_PORT/reports" \
 	"[sync]" "time = $slot" "[poll]" "interval = 60s" "[discovery]" "interval = 0"
 F=("$FLEETCON" --config "$conf")
 
-"${F[@]}" run --log-level debug 2>"$UP/svc.log" &
-svc_pid=$!
-until_ok 20 test -S "$UP/fleetcon.db.sock" || { cat "$UP/svc.log"; fail "the service did not listen"; }
+svc_start "$UP/fleetcon.db" "$UP/svc.log" --config "$conf" run --log-level debug || fail "no service"
+svc_pid=$SVC_PID
 [ "$(stat -c %a "$UP/fleetcon.db.sock")" = 600 ] || fail "the socket is not 0600"
 logged "next sync .*T$slot:00Z" || { cat "$UP/svc.log"; fail "the service does not say its slot $slot"; }
 
@@ -68,12 +54,12 @@ echo "$out" | grep -q "2 printers" || fail "discover: $out"
 logged "discover (job [0-9]*): 2 addresses" || fail "the service did not run the discovery"
 
 echo "== the scheduled poll"
-until_ok 30 logged "poll (job [0-9]*): 2 devices polled, 2 answered" || { cat "$UP/svc.log"; fail "no scheduled poll"; }
+svc_until 30 logged "poll (job [0-9]*): 2 devices polled, 2 answered" || { cat "$UP/svc.log"; fail "no scheduled poll"; }
 logged "scheduled poll of every included device" || fail "the poll was not the schedule's"
 
 echo "== the daily sync at $slot"
-until_ok 150 stored_is 1 || { cat "$UP/svc.log"; fail "no report at the slot $slot"; }
-until_ok 10 logged "upload (job [0-9]*): delivered" || fail "the service did not log the delivery"
+svc_until 150 svc_stored_is 1 || { cat "$UP/svc.log"; fail "no report at the slot $slot"; }
+svc_until 10 logged "upload (job [0-9]*): delivered" || fail "the service did not log the delivery"
 logged "scheduled sync" || fail "the sync was not the schedule's"
 "${F[@]}" status --json >"$UP/status.json" || { cat "$UP/status.json"; fail "status --json says unhealthy"; }
 "$PY" - "$UP/status.json" <<'PY' || fail "status --json"
@@ -98,20 +84,20 @@ echo "== SIGHUP with a broken configuration keeps the old one"
 cp "$conf" "$UP/good.conf"
 echo "this is not ini" >>"$conf"
 kill -HUP "$svc_pid"
-until_ok 10 logged "reload refused, the configuration in use stays: .*fleetcon.conf:[0-9]*:" ||
+svc_until 10 logged "reload refused, the configuration in use stays: .*fleetcon.conf:[0-9]*:" ||
 	{ cat "$UP/svc.log"; fail "the broken file was not reported with FILE:LINE"; }
 kill -0 "$svc_pid" || fail "the service died on a broken configuration"
 "${F[@]}" --help >/dev/null
 cp "$UP/good.conf" "$conf"
 kill -HUP "$svc_pid"
-until_ok 10 logged "configuration reloaded from" || fail "a good file was not reloaded"
+svc_until 10 logged "configuration reloaded from" || fail "a good file was not reloaded"
 grep -q "$RECEIVER_PASSWORD" "$UP/svc.log" && fail "the log shows the server password"
 
 echo "== SIGTERM"
 kill -TERM "$svc_pid"
 wait "$svc_pid"
 rc=$?
-svc_pid=
+SVC_PID=
 [ $rc = 0 ] || { cat "$UP/svc.log"; fail "SIGTERM: exit $rc"; }
 logged "stopped" || fail "no stop in the log"
 [ -e "$UP/fleetcon.db.sock" ] && fail "the socket was left behind"

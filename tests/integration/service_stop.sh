@@ -10,23 +10,14 @@ cd "$(dirname "$0")/../.."
 top=$PWD
 : "${FLEETCON:?}"
 . tests/receiver/lib.sh
+. tests/lib/service.sh
 uplink_init || exit $?
-svc_pid=
 cleanup() {
-	[ -n "$svc_pid" ] && kill -9 "$svc_pid" 2>/dev/null
+	svc_kill
 	uplink_cleanup
 }
 trap cleanup EXIT
 export HOME=$UP XDG_CONFIG_HOME=$UP/.config XDG_DATA_HOME=$UP/.local/share
-until_ok() {
-	local limit=$(($1 * 5)) i
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 requests_at_least() { [ "$(receiver_requests)" -ge "$1" ]; }
 
 uplink_seed 4 || fail "seed_store"
@@ -38,16 +29,15 @@ uplink_write_config "$conf" "https://localhost:$RECEIVER_PORT/reports" "[poll]" 
 F=("$FLEETCON" --config "$conf")
 
 start_service() {
-	"${F[@]}" run --log-level debug 2>>"$UP/svc.log" &
-	svc_pid=$!
-	until_ok 20 test -S "$UP/fleetcon.db.sock" || { cat "$UP/svc.log"; fail "the service did not listen"; }
+	svc_start "$UP/fleetcon.db" "$UP/svc.log" --config "$conf" run --log-level debug || fail "no service"
+	svc_pid=$SVC_PID
 }
 
 start_service
 receiver_control hang --count 1
 "${F[@]}" upload >"$UP/first.out" 2>"$UP/first.err" &
 cli_pid=$!
-until_ok 30 requests_at_least 1 || { cat "$UP/svc.log"; fail "the upload never reached the receiver"; }
+svc_until 30 requests_at_least 1 || { cat "$UP/svc.log"; fail "the upload never reached the receiver"; }
 grep -q '"fault": "hang"' "$RECEIVER_DIR/requests.jsonl" || fail "the receiver did not hang"
 grep -q "upload (job" "$UP/svc.log" && fail "the upload ended before the stop"
 
@@ -56,7 +46,7 @@ t0=$SECONDS
 kill -TERM "$svc_pid"
 wait "$svc_pid"
 rc=$?
-svc_pid=
+SVC_PID=
 [ $rc = 0 ] || { cat "$UP/svc.log"; fail "SIGTERM during an upload: exit $rc"; }
 [ $((SECONDS - t0)) -le 20 ] || fail "the stop took $((SECONDS - t0)) s"
 grep -q "cancelled" "$UP/svc.log" || fail "the log does not say the upload was cancelled"
@@ -82,5 +72,5 @@ assert keys.count(hung) == 1 and len(set(keys)) == len(keys) == 2, keys
 PY
 kill -TERM "$svc_pid"
 wait "$svc_pid" || fail "the second stop did not exit 0"
-svc_pid=
+SVC_PID=
 echo "ok"
