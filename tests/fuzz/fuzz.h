@@ -1,6 +1,7 @@
 /* Shared by the libFuzzer targets in tests/fuzz/: a reader that cuts the fuzzer's bytes into
  * numbers and strings, and FUZZ_CHECK, which aborts (so libFuzzer keeps the input as a crash) when
- * a property that must hold for every input does not. Header-only: each target is one file. */
+ * a property that must hold for every input does not, UTF-8 and RFC 4180 CSV readers to check
+ * outputs with. Header-only: each target is one file. */
 #ifndef FLEETCON_TESTS_FUZZ_H
 #define FLEETCON_TESTS_FUZZ_H
 
@@ -147,6 +148,59 @@ static inline bool fuzz_utf8_valid(const unsigned char *s, size_t len, void (*cb
 		i += k;
 	}
 	return true;
+}
+
+/* Reads one RFC 4180 record from *p into cells (new strings); returns how many, or -1 when the
+ * text is not well-formed CSV. */
+static inline int fuzz_csv_record(const char **p, char **cells, int max)
+{
+	const char *s = *p;
+	int n = 0;
+	for (;;) {
+		if (n == max)
+			return -1;
+		char *cell = malloc(strlen(s) + 1);
+		FUZZ_OOM(cell);
+		size_t w = 0;
+		if (*s == '"') {
+			s++;
+			for (;;) {
+				if (!*s) {
+					free(cell);
+					return -1; /* unterminated quote */
+				}
+				if (*s == '"') {
+					if (s[1] == '"') {
+						cell[w++] = '"';
+						s += 2;
+						continue;
+					}
+					s++;
+					break;
+				}
+				cell[w++] = *s++;
+			}
+		} else {
+			while (*s && *s != ',' && *s != '\r' && *s != '\n') {
+				if (*s == '"') {
+					free(cell);
+					return -1; /* a quote inside an unquoted field */
+				}
+				cell[w++] = *s++;
+			}
+		}
+		cell[w] = '\0';
+		cells[n++] = cell;
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (s[0] == '\r' && s[1] == '\n') {
+			*p = s + 2;
+			return n;
+		}
+		return -1;
+	}
 }
 
 #endif

@@ -1,64 +1,11 @@
 /* Fuzzes the CSV cell encoder (exports/csv.h). The input is cut into cells at 0xFF bytes; the
- * encoded cells joined with commas and a CRLF are read back with an RFC 4180 reader written here.
+ * encoded cells joined with commas and a CRLF are read back with the RFC 4180 reader of fuzz.h.
  * Properties: the row reads back as exactly the cells written, each the same text except for the
  * documented leading quote on a cell a spreadsheet could take as a formula, so that no cell read
  * back starts with = + - @ tab or CR. */
 #include "tests/fuzz/fuzz.h"
 
 #include "exports/csv.h"
-
-/* Reads one RFC 4180 record from *p into cells (new strings); returns how many, or -1 when the
- * text is not well-formed CSV. */
-static int read_record(const char **p, char **cells, int max)
-{
-	const char *s = *p;
-	int n = 0;
-	for (;;) {
-		if (n == max)
-			return -1;
-		char *cell = malloc(strlen(s) + 1);
-		FUZZ_OOM(cell);
-		size_t w = 0;
-		if (*s == '"') {
-			s++;
-			for (;;) {
-				if (!*s) {
-					free(cell);
-					return -1; /* unterminated quote */
-				}
-				if (*s == '"') {
-					if (s[1] == '"') {
-						cell[w++] = '"';
-						s += 2;
-						continue;
-					}
-					s++;
-					break;
-				}
-				cell[w++] = *s++;
-			}
-		} else {
-			while (*s && *s != ',' && *s != '\r' && *s != '\n') {
-				if (*s == '"') {
-					free(cell);
-					return -1; /* a quote inside an unquoted field */
-				}
-				cell[w++] = *s++;
-			}
-		}
-		cell[w] = '\0';
-		cells[n++] = cell;
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (s[0] == '\r' && s[1] == '\n') {
-			*p = s + 2;
-			return n;
-		}
-		return -1;
-	}
-}
 
 #define MAX_CELLS 32
 
@@ -95,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const char *p = row;
 	char *back[MAX_CELLS];
-	int m = read_record(&p, back, MAX_CELLS);
+	int m = fuzz_csv_record(&p, back, MAX_CELLS);
 	FUZZ_CHECK(m == n, "wrote %d cells, read %d back from:\n%s", n, m, row);
 	FUZZ_CHECK(*p == '\0', "bytes after the record");
 	for (int i = 0; i < n; i++) {

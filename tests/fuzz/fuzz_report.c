@@ -5,12 +5,15 @@
  * Properties: the device comes back from the store as it was saved; the report is JSON that
  * parses, holds the device with the same texts, every supply percent null or 0..100 and every
  * state a documented name, no control character in any string; gzip and gunzip give the same
- * text back; the HTML report holds only the tags the writer itself uses, whatever the texts. */
+ * text back; the HTML report holds only the tags the writer itself uses, whatever the texts; every
+ * CSV table reads back as RFC 4180 records of as many cells as its header, and a cell that starts
+ * with = + - @ tab or CR is a plain number (a numeric column), never a text. */
 #include "tests/fuzz/fuzz.h"
 
 #include <jansson.h>
 #include <unistd.h>
 
+#include "exports/csv.h"
 #include "exports/export.h"
 #include "exports/html.h"
 #include "model/config.h"
@@ -250,6 +253,47 @@ static void check_tags(const char *html, size_t len)
 	}
 }
 
+/* A numeric cell: "-12", "7". */
+static bool is_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+static void check_csv(enum export_table t, int64_t now)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	FUZZ_OOM(f);
+	struct export_options o;
+	export_options_init(&o);
+	o.now = now;
+	struct fc_error err = { { 0 } };
+	FUZZ_CHECK(csv_write_table(f, st, t, &o, cfg->alerts.supply_low, &err) == 0, "csv %s: %s",
+		   export_table_name(t), err.msg);
+	FUZZ_CHECK(fclose(f) == 0, "memstream");
+	size_t columns = 0;
+	while (csv_table_column(t, columns))
+		columns++;
+	const char *p = text;
+	char *cells[64];
+	for (int row = 0; *p; row++) {
+		int n = fuzz_csv_record(&p, cells, 64);
+		FUZZ_CHECK(n == (int)columns, "%s.csv row %d: %d cells, %zu columns:\n%s", export_table_name(t),
+			   row, n, columns, text);
+		for (int c = 0; c < n; c++) {
+			FUZZ_CHECK(!strchr("=+-@\t\r", cells[c][0]) || cells[c][0] == '\0' ||
+					   is_number(cells[c]),
+				   "%s.csv row %d column %s: \"%s\" a spreadsheet would run", export_table_name(t),
+				   row, csv_table_column(t, (size_t)c), cells[c]);
+			free(cells[c]);
+		}
+	}
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
@@ -334,6 +378,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fclose(f) == 0, "memstream");
 	check_tags(html, html_len);
 	free(html);
+	for (int t = 0; t < EXPORT_TABLE_COUNT; t++)
+		check_csv((enum export_table)t, now);
 	/* The next input's report and HTML hold its own device only. */
 	FUZZ_CHECK(store_device_set_included(st, id, false, &err) == 1, "exclude: %s", err.msg);
 	device_clear(&d);
