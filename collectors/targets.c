@@ -203,8 +203,8 @@ static int parse_range(const char *host, const char *whole, bool force, struct t
 	return 0;
 }
 
-int target_parse(const char *text, uint16_t default_port, bool force, struct target *out,
-		 struct fc_error *err)
+static int parse_text(const char *text, uint16_t default_port, bool force, struct target *out,
+		      struct fc_error *err)
 {
 	if (!text)
 		text = "";
@@ -291,6 +291,41 @@ int target_parse(const char *text, uint16_t default_port, bool force, struct tar
 		return -1;
 	*out = t;
 	return 0;
+}
+
+/* The parsers say "TARGET: reason"; a one-line field (the console's range editor) would show only
+ * a long target and never the reason. So the reason comes first, and the target after it, cut. */
+static void reason_first(struct fc_error *err, const char *text)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	if (len == 0 || strncmp(err->msg, text, len) != 0 || strncmp(err->msg + len, ": ", 2) != 0)
+		return;
+	enum { SHOWN = 40 };
+	size_t shown = len;
+	if (shown > SHOWN) {
+		shown = SHOWN;
+		while (shown > 0 && ((unsigned char)text[shown] & 0xC0) == 0x80)
+			shown--; /* never cut inside a UTF-8 character */
+	}
+	char reason[sizeof err->msg];
+	snprintf(reason, sizeof reason, "%s", err->msg + len + 2);
+	if (memmem(reason, strlen(reason), text, len)) /* the reason quotes the target already */
+		fc_error_set(err, "%s", reason);
+	else
+		fc_error_set(err, "%s (in '%.*s%s')", reason, (int)shown, text, shown < len ? "…" : "");
+}
+
+int target_parse(const char *text, uint16_t default_port, bool force, struct target *out,
+		 struct fc_error *err)
+{
+	int rc = parse_text(text, default_port, force, out, err);
+	if (rc < 0 && err && text)
+		reason_first(err, text);
+	return rc;
 }
 
 uint64_t target_count(const struct target *t)
