@@ -185,7 +185,7 @@ static int check_destination(const char *path, const char *dir, bool want_dir, b
 		return fc_error_set(err, "cannot write %s: %s", path, strerror(errno));
 	}
 	if (!force)
-		return fc_error_set(err, "%s exists; use --force to replace it", path);
+		return fc_error_set(err, "%s exists; replace it with --force (Replace existing: yes, in the console)", path);
 	if (want_dir && !S_ISDIR(st.st_mode))
 		return fc_error_set(err, "%s exists and is not a folder; a CSV export is a folder", path);
 	if (!want_dir && S_ISDIR(st.st_mode))
@@ -248,7 +248,7 @@ static int write_file(const struct job *j, const char *path, enum export_table t
 		int saved = errno;
 		unlink(tmp);
 		if (saved == EEXIST)
-			return fc_error_set(err, "%s exists; use --force to replace it", path);
+			return fc_error_set(err, "%s exists; replace it with --force (Replace existing: yes, in the console)", path);
 		return fc_error_set(err, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
 	}
 	return fsync_dir(dir, err);
@@ -333,7 +333,7 @@ static int swap_folder(const char *tmpdir, const char *path, const char *dir, co
 			return 0;
 		if (errno != EINVAL && errno != ENOSYS) {
 			if (errno == EEXIST || errno == ENOTEMPTY)
-				return fc_error_set(err, "%s exists; use --force to replace it", path);
+				return fc_error_set(err, "%s exists; replace it with --force (Replace existing: yes, in the console)", path);
 			return fc_error_set(err, "cannot rename %s to %s: %s", tmpdir, path, strerror(errno));
 		}
 		if (rename(tmpdir, path) == 0)

@@ -317,7 +317,7 @@ static void test_write_file_atomically(void **state)
 	fputs("keep me", fp);
 	fclose(fp);
 	assert_int_equal(write_export(f, EXPORT_HTML, out, false, &err), -1);
-	assert_non_null(strstr(err.msg, "exists; use --force"));
+	assert_non_null(strstr(err.msg, "exists; replace it with --force"));
 	html = slurp(out);
 	assert_string_equal(html, "keep me");
 	free(html);
@@ -362,7 +362,7 @@ static void test_write_csv_folder(void **state)
 
 	/* Existing folder: refused without force; replaced with it; nothing else left behind. */
 	assert_int_equal(write_export(f, EXPORT_CSV, out, false, &err), -1);
-	assert_non_null(strstr(err.msg, "exists; use --force"));
+	assert_non_null(strstr(err.msg, "exists; replace it with --force"));
 	assert_int_equal(write_export(f, EXPORT_CSV, out, true, &err), 0);
 	assert_int_equal(entries(out), 5);
 	assert_int_equal(entries(f->dir), before);
