@@ -208,6 +208,10 @@ static const struct key keys[] = {
 	    "sender address of alert e-mails (required with url)"),
 	KEY("smtp", "to", K_EMAILS, smtp.to, "", 0, 0, 0, "addresses", NULL,
 	    "recipients, separated by commas (required with url)"),
+	KEY("smtp", "connect_timeout", K_SECONDS, smtp.connect_timeout, "30s", 0, 1, 10 * MIN_S,
+	    "duration, 1s-10m", NULL, "give up on a mail server that has not greeted after this long"),
+	KEY("smtp", "timeout", K_SECONDS, smtp.timeout, "2m", 0, 1, HOUR_S, "duration, 1s-1h", NULL,
+	    "give up on sending one e-mail after this long"),
 
 	KEY("alerts", "supply_low", K_PERCENT, alerts.supply_low, "10", 0, 0, 100, "percent, 0-100",
 	    NULL, "alert when a supply is below this level (0 = only when empty)"),
@@ -1389,6 +1393,14 @@ static int check_all(const struct config_full *c, struct fc_error *err)
 					 "(%llds), which covers the whole upload",
 				    w, (long long)cfg->server.connect_timeout,
 				    (long long)cfg->server.timeout);
+	}
+
+	if (cfg->smtp.connect_timeout > cfg->smtp.timeout) {
+		const struct origin *o = gorigin(c, "smtp", "connect_timeout");
+		where_of(c, is_set(o) ? o : gorigin(c, "smtp", "timeout"), w, sizeof w);
+		return fc_error_set(err, "%s: [smtp] connect_timeout (%llds) is longer than timeout "
+					 "(%llds), which covers the whole message",
+				    w, (long long)cfg->smtp.connect_timeout, (long long)cfg->smtp.timeout);
 	}
 
 	static const char *const smtp_needs[] = { "from", "to" };

@@ -115,6 +115,8 @@ struct config {
 		char ca_file[CONFIG_PATH_MAX]; /* "" = the system's CA store */
 		char from[CONFIG_STR_MAX];
 		char to[CONFIG_STR_MAX]; /* addresses separated by ", " */
+		int64_t connect_timeout; /* seconds, until the server's greeting */
+		int64_t timeout;         /* seconds, one message from connect to QUIT */
 	} smtp;
 	struct {
 		int supply_low;        /* percent, 0-100 */

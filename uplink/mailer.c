@@ -375,6 +375,8 @@ void mail_server_from_config(const struct config *cfg, const char *ca_file, stru
 	srv->user = cfg->smtp.user;
 	srv->password = cfg->smtp.password;
 	srv->ca_file = ca_file;
+	srv->connect_timeout = (long)cfg->smtp.connect_timeout;
+	srv->timeout = (long)cfg->smtp.timeout;
 }
 
 int mail_send(const struct mail_server *srv, const struct mail_message *m, struct fc_error *err)

@@ -179,6 +179,8 @@ static const char good_file[] =
 	"ca_file = /etc/ssl/mail-ca.pem\n"
 	"from = fleetcon@example.com\n"
 	"to = a@example.com,b@example.com\n"
+	"connect_timeout = 5s\n"
+	"timeout = 1m\n"
 	"[alerts]\n"
 	"supply_low = 15%\n"
 	"unreachable_polls = 5\n"
@@ -296,6 +298,8 @@ static void test_good_file_round_trip(void **state)
 	assert_int_equal(cfg->outbox.max_size, (int64_t)1 << 30);
 	assert_string_equal(cfg->service.socket_group, "lpadmin");
 	assert_int_equal(cfg->log.level, CONFIG_LOG_DEBUG);
+	assert_int_equal(cfg->smtp.connect_timeout, 5);
+	assert_int_equal(cfg->smtp.timeout, 60);
 
 	/* Printed: every key with its value in canonical form and the line it came from. */
 	char *out = print_to_string(cfg);
@@ -558,6 +562,8 @@ static void test_errors(void **state)
 		{ "[smtp]\nurl = smtp://mail.example.com\nfrom = a@example.com\n", 2,
 		  "[smtp] url is set, so to is required" },
 		{ "[smtp]\nuser = me\n", 2, "[smtp] user: needs password too" },
+		{ "[smtp]\nconnect_timeout = 2m\ntimeout = 1m\n", 2,
+		  "[smtp] connect_timeout (120s) is longer than timeout (60s)" },
 		{ "[site]\nname = x\n[profile v3]\nversion = 3\n", 3,
 		  "[profile v3]: version 3 needs a user (add user = NAME)" },
 		{ "[profile a]\nversion = 3\nuser = u\nauth = SHA\n", 4,
