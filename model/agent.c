@@ -21,8 +21,7 @@ struct job_entry {
 	struct agent *agent;
 	int64_t id;
 	int kind;
-	volatile int cancel;              /* __atomic_* only: read by a worker, set by anyone */
-	atomic_bool cancel_atomic;        /* the same, for APIs that take an atomic_bool */
+	atomic_bool cancel_atomic;        /* set by anyone, read by the worker and the libraries */
 	struct job_entry *prev, *next;    /* the live list, under agent->lock */
 };
 
@@ -286,7 +285,6 @@ int agent_flash(struct agent *a, int level, const char *fmt, ...)
 static void job_cancel(struct job_entry *j)
 {
 	atomic_store(&j->cancel_atomic, true);
-	__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
 }
 
 /* free_data of a command message: the job leaves the live list. */
@@ -438,12 +436,7 @@ void agent_job_set_local(struct agent_job *job, void *value)
 
 bool agent_job_cancelled(const struct agent_job *job)
 {
-	return __atomic_load_n(&job->entry->cancel, __ATOMIC_SEQ_CST) != 0;
-}
-
-const volatile int *agent_job_cancel_flag(struct agent_job *job)
-{
-	return &job->entry->cancel;
+	return atomic_load(&job->entry->cancel_atomic);
 }
 
 const atomic_bool *agent_job_cancel_atomic(struct agent_job *job)

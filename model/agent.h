@@ -164,10 +164,8 @@ void agent_job_set_local(struct agent_job *job, void *value);
 /* Whether the job was asked to stop (agent_cancel, agent_stop). */
 bool agent_job_cancelled(const struct agent_job *job);
 
-/* The same flag in the two forms the libraries poll: `const volatile int *cancel` (non-zero =
- * stop; uplink) and `const atomic_bool *cancel` (collectors). Both are set together. Borrowed:
- * valid during the handler's call. */
-const volatile int *agent_job_cancel_flag(struct agent_job *job);
+/* The same flag in the form the libraries poll (collectors, uplink: `const atomic_bool *cancel`,
+ * true = stop). Borrowed: valid during the handler's call. */
 const atomic_bool *agent_job_cancel_atomic(struct agent_job *job);
 
 /* Sends AGENT_EV_PROGRESS for this job: done of total (0 = unknown) and one line of text. The

@@ -760,7 +760,7 @@ static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, const 
 	struct upload_run u = { job };
 	struct sync_options o = {
 		.trigger = cmd->a == 2 ? SYNC_RETRY : cmd->a == 1 ? SYNC_SCHEDULED : SYNC_MANUAL,
-		.cancel = agent_job_cancel_flag(job),
+		.cancel = agent_job_cancel_atomic(job),
 		.on_event = on_outbox_event,
 		.event_ctx = &u,
 		.lock_wait_ms = 2000,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -281,12 +282,12 @@ int report_main(struct fc_context *ctx, int argc, char **argv)
 
 /* ---- upload ---- */
 
-static volatile int upload_cancel;
+static atomic_bool upload_cancel; /* lock-free, so a signal handler may set it */
 
 static void on_interrupt(int sig)
 {
 	(void)sig;
-	upload_cancel = 1;
+	atomic_store(&upload_cancel, true);
 }
 
 struct upload_view {
@@ -374,7 +375,7 @@ int upload_main(struct fc_context *ctx, int argc, char **argv)
 	/* Ctrl-C stops the transfer cleanly: the report stays in the outbox for the next run. */
 	struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
-	upload_cancel = 0;
+	atomic_store(&upload_cancel, false);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 

@@ -128,7 +128,7 @@ static void on_transport(void *ctx, enum transport_stage st, uint64_t sent, uint
 
 static bool cancelled(const struct outbox_delivery *d)
 {
-	return d->cancel && *d->cancel;
+	return d->cancel && atomic_load(d->cancel);
 }
 
 static int default_wait(const struct outbox_delivery *d, int64_t ms)

@@ -7,6 +7,7 @@
 #ifndef FLEETCON_UPLINK_OUTBOX_H
 #define FLEETCON_UPLINK_OUTBOX_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,7 +90,7 @@ struct outbox_delivery {
 	struct outbox_policy policy;
 	struct transport_options transport; /* from transport_options_from_config(); progress and
 					       cancel are set by outbox_deliver() itself */
-	const volatile int *cancel;        /* may be NULL; non-zero stops between and during attempts */
+	const atomic_bool *cancel;         /* may be NULL; true stops between and during attempts */
 	outbox_event_fn on_event;          /* may be NULL */
 	void *event_ctx;
 	/* Sleeps ms between attempts; returns non-zero when it was cancelled. NULL: nanosleep,

@@ -40,7 +40,7 @@ static int lock_open(struct store *s, struct fc_error *err)
 }
 
 /* Takes the lock, waiting up to wait_ms. Returns the descriptor (close it to release), or -1. */
-static int lock_take(struct store *s, int64_t wait_ms, const volatile int *cancel, struct fc_error *err)
+static int lock_take(struct store *s, int64_t wait_ms, const atomic_bool *cancel, struct fc_error *err)
 {
 	int fd = lock_open(s, err);
 	if (fd < 0)
@@ -54,7 +54,7 @@ static int lock_take(struct store *s, int64_t wait_ms, const volatile int *cance
 			close(fd);
 			return -1;
 		}
-		if (clock_mono_ms() >= until || (cancel && *cancel)) {
+		if (clock_mono_ms() >= until || (cancel && atomic_load(cancel))) {
 			close(fd);
 			return fc_error_set(err, "another upload of this database is still running; try again when it "
 						 "has finished (`fleetcon status` shows it)");

@@ -5,6 +5,7 @@
 #ifndef FLEETCON_UPLINK_SYNC_H
 #define FLEETCON_UPLINK_SYNC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +28,7 @@ const char *sync_trigger_name(enum sync_trigger t);
 
 struct sync_options {
 	enum sync_trigger trigger;
-	const volatile int *cancel;     /* may be NULL; non-zero stops the sync at the next step */
+	const atomic_bool *cancel;      /* may be NULL; true stops the sync at the next step */
 	outbox_event_fn on_event;       /* may be NULL; every stage, from build to acknowledged */
 	void *event_ctx;
 	int (*wait)(void *ctx, int64_t ms); /* may be NULL; see struct outbox_delivery */

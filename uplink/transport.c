@@ -177,7 +177,7 @@ static int on_xferinfo(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
 	(void)dltotal;
 	(void)dlnow;
 	struct xfer *x = clientp;
-	if (x->o->cancel && *x->o->cancel)
+	if (x->o->cancel && atomic_load(x->o->cancel))
 		return 1;
 	if (!x->send_seen || ulnow == x->last_sent)
 		return 0;

@@ -6,6 +6,7 @@
 #ifndef FLEETCON_UPLINK_TRANSPORT_H
 #define FLEETCON_UPLINK_TRANSPORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +65,7 @@ struct transport_options {
 	long low_speed_time;    /* seconds below 1 byte/s before giving up; 0 = min(60, timeout) */
 	transport_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
-	const volatile int *cancel;     /* may be NULL; non-zero stops the transfer */
+	const atomic_bool *cancel;      /* may be NULL; true stops the transfer */
 };
 
 /* Fills o from the configuration's [server] section (borrowing its strings: cfg must outlive o).

@@ -2,9 +2,8 @@
 # SIGTERM while the service uploads (the receiver has read the report and hangs): the service
 # exits 0 within its bound, the report stays in the outbox, and after a restart an upload through
 # the service delivers it: exactly once at the receiver (its key stored once, the resend counted
-# as a duplicate). Not yet run under ThreadSanitizer: the uplink reads its cancel flag with a
-# plain load (uplink/transport.c on_xferinfo, outbox.c cancelled, sync.c lock_take) while the agent
-# sets it from another thread; once those loads are __atomic_load_n, mark this script threaded.
+# as a duplicate). The agent sets the job's cancel flag from another thread than the uplink's that
+# reads it: fleetcon-test: threaded
 set -u
 cd "$(dirname "$0")/../.."
 top=$PWD

