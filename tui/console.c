@@ -1105,7 +1105,6 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 	if (c->link && link_mode(c->link) == LINK_SERVICE) {
 		snprintf(c->mode, sizeof c->mode, "service pid %ld", (long)link_service_pid(c->link));
 	} else if (c->link) {
-		c->agent = link_agent(c->link);
 		c->schedules = link_holds_lock(c->link);
 		if (c->schedules)
 			snprintf(c->mode, sizeof c->mode, "local agent");
@@ -1134,7 +1133,6 @@ int console_main(struct fc_context *ctx, int argc, char **argv)
 	term_stop();
 out:
 	/* a local agent stops with the console; a service goes on */
-	c->agent = NULL;
 	if (link_close(&c->link, 5000, &err) < 0)
 		/* a worker stuck in a library call: its thread still uses the agent and the
 		 * configuration, so neither is freed; the process is about to exit anyway */

@@ -186,8 +186,8 @@ bool sync_key(struct console *c, enum key_action a, struct rect r)
 		return true;
 	}
 	case KA_CANCEL:
-		if (c->upload.running && c->agent)
-			agent_cancel(c->agent, c->upload.id);
+		if (c->upload.running)
+			console_cancel(c, c->upload.id);
 		else
 			console_flash(c, AGENT_INFO, "no upload is running");
 		return true;
@@ -311,8 +311,8 @@ bool discovery_key(struct console *c, enum key_action a, struct rect r)
 		return true;
 	}
 	case KA_CANCEL:
-		if (c->discover.running && c->agent) {
-			agent_cancel(c->agent, c->discover.id);
+		if (c->discover.running) {
+			console_cancel(c, c->discover.id);
 			console_flash(c, AGENT_INFO, "cancelling the discovery ...");
 		} else {
 			console_flash(c, AGENT_INFO, "no discovery is running");

@@ -141,7 +141,6 @@ struct console {
 	struct store *store;         /* the main thread's own connection */
 	struct agent_link *link;     /* the agent: in this process, or the service's (NULL when the
 					workers could not start: then nothing can be sent) */
-	struct agent *agent;         /* the link's local agent; NULL when attached to a service */
 	char mode[64];               /* for the header: "local agent", "service pid N" */
 	bool link_gone;              /* the service went away */
 	bool readonly, ascii, no_color, no_mouse;
