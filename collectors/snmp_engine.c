@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1459,6 +1460,13 @@ int snmp_engine_run(struct snmp_engine *e, const atomic_bool *cancel,
 
 /* ---- walks ----------------------------------------------------------------------------------- */
 
+/* Copies the arcs in use (a struct snmp_oid is 1 KB, most OIDs a dozen arcs). */
+static void oid_copy(struct snmp_oid *to, const struct snmp_oid *from)
+{
+	to->len = from->len;
+	memcpy(to->id, from->id, from->len * sizeof from->id[0]);
+}
+
 struct walk {
 	struct snmp_oid root[SNMP_WALK_MAX_COLUMNS];
 	struct snmp_oid pos[SNMP_WALK_MAX_COLUMNS];
@@ -1501,7 +1509,7 @@ static void walk_issue(struct snmp_job *job, struct walk *w)
 		if (!w->active[c])
 			continue;
 		w->sent[w->n_sent] = c;
-		req[w->n_sent++] = w->pos[c];
+		oid_copy(&req[w->n_sent++], &w->pos[c]);
 	}
 	if (w->n_sent == 0) {
 		walk_finish(job, w, SNMP_OK, NULL);
@@ -1635,9 +1643,13 @@ int snmp_job_walk(struct snmp_job *job, const struct snmp_oid *columns, size_t n
 {
 	if (job->aborted || n == 0 || n > SNMP_WALK_MAX_COLUMNS)
 		return -1;
-	struct walk *w = calloc(1, sizeof *w);
+	/* 33 KB, nearly all OID arrays: zeroing and copying them whole was 7% of a poll's
+	 * instructions (callgrind), so only the fields after them are zeroed and only the arcs used
+	 * are copied. */
+	struct walk *w = malloc(sizeof *w);
 	if (!w)
 		return -1;
+	memset(&w->active, 0, sizeof *w - offsetof(struct walk, active));
 	w->opts.max_rows = 1000;
 	w->opts.max_varbinds = 4000;
 	w->opts.max_bytes = 256 * 1024;
@@ -1654,8 +1666,8 @@ int snmp_job_walk(struct snmp_job *job, const struct snmp_oid *columns, size_t n
 	}
 	w->n = n;
 	for (size_t c = 0; c < n; c++) {
-		w->root[c] = columns[c];
-		w->pos[c] = columns[c];
+		oid_copy(&w->root[c], &columns[c]);
+		oid_copy(&w->pos[c], &columns[c]);
 		w->active[c] = true;
 	}
 	w->bulk = !snmp_job_no_bulk(job);
@@ -1664,7 +1676,8 @@ int snmp_job_walk(struct snmp_job *job, const struct snmp_oid *columns, size_t n
 	w->on_done = on_done;
 	w->arg = arg;
 	struct snmp_oid req[SNMP_WALK_MAX_COLUMNS];
-	memcpy(req, w->pos, n * sizeof *req);
+	for (size_t c = 0; c < n; c++)
+		oid_copy(&req[c], &w->pos[c]);
 	int rc;
 	if (w->bulk) {
 		int reps = w->max_rep / (int)n;

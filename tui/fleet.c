@@ -46,8 +46,22 @@ bool fleet_col_numeric(enum fleet_col c)
 	return c < FLEET_COL_COUNT && columns[c].right;
 }
 
+/* The whole fleet in sort order, kept while neither its rows nor its sort change: a filter
+ * keystroke then only filters it (sorting 20,000 rows again was most of a keystroke, perf). The
+ * console has one fleet; another fleet takes the cache over. Main thread only, like the fleet. */
+static struct {
+	const struct fleet *f;
+	unsigned generation;
+	enum fleet_col sort;
+	bool desc;
+	size_t n;
+	size_t *order;
+} sorted;
+
 void fleet_init(struct fleet *f, int low_percent)
 {
+	if (sorted.f == f)
+		sorted.f = NULL;
 	memset(f, 0, sizeof *f);
 	f->sort = FLEET_COL_STATUS;
 	f->low_percent = low_percent;
@@ -467,13 +481,29 @@ bool fleet_refresh(struct fleet *f)
 	for (; f->filter[k] && k + 1 < sizeof needle; k++)
 		needle[k] = (char)tolower((unsigned char)f->filter[k]);
 	needle[k] = '\0';
+	if (sorted.f != f || sorted.generation != f->generation || sorted.sort != f->sort ||
+	    sorted.desc != f->desc || sorted.n != f->n) {
+		size_t *order = realloc(sorted.order, (f->n ? f->n : 1) * sizeof *order);
+		if (!order)
+			return false;
+		sorted.order = order;
+		for (size_t i = 0; i < f->n; i++)
+			order[i] = i;
+		struct sort_ctx ctx = { f->rows, f->sort, f->desc };
+		qsort_r(order, f->n, sizeof *order, cmp_view, &ctx);
+		sorted.f = f;
+		sorted.generation = f->generation;
+		sorted.sort = f->sort;
+		sorted.desc = f->desc;
+		sorted.n = f->n;
+	}
 	size_t n = 0;
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t j = 0; j < f->n; j++) {
+		size_t i = sorted.order[j];
 		if (!needle[0] || strstr(f->rows[i].haystack, needle))
 			view[n++] = i;
+	}
 	f->n_view = n;
-	struct sort_ctx ctx = { f->rows, f->sort, f->desc };
-	qsort_r(view, n, sizeof *view, cmp_view, &ctx);
 	f->dirty = false;
 	return true;
 }
