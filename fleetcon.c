@@ -308,7 +308,7 @@ static int linked_range_main(struct fc_context *ctx, int argc, char **argv)
 	if (asprintf(&text, "%s\t%s", argv[1 + optind], profiles) < 0)
 		return EXIT_FAILED;
 	int64_t none = 0;
-	int rc = submit_and_wait(ctx, AGENT_CMD_RANGE_ADD, &none, 1, port, force ? 4 : 0, text);
+	int rc = submit_and_wait(ctx, AGENT_CMD_RANGE_ADD, &none, 1, port, force ? AGENT_RANGE_FORCE : 0, text);
 	free(text);
 	return rc;
 }

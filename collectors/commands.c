@@ -588,9 +588,9 @@ static int range_list(struct fc_context *ctx, int argc, char **argv)
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:i, s:b, s:I, s:o}", "id", (json_int_t)r[i].id,
+			json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:i, s:b, s:b, s:I, s:o}", "id", (json_int_t)r[i].id,
 							     "target", r[i].target, "profiles", r[i].profiles,
-							     "port", r[i].port, "manual", r[i].manual,
+							     "port", r[i].port, "manual", r[i].manual, "enabled", r[i].enabled,
 							     "created", (json_int_t)r[i].created_at,
 							     "last_run", r[i].last_run ? json_integer(r[i].last_run) : json_null()));
 		range_array_free(&r, n);
@@ -604,8 +604,9 @@ static int range_list(struct fc_context *ctx, int argc, char **argv)
 		else
 			snprintf(port, sizeof port, "-");
 		format_time(r[i].last_run, when, sizeof when);
-		fprintf(ctx->out, "%-4" PRId64 " %-32s %-6s %-7s %-20s %s\n", r[i].id, r[i].target, port,
-			r[i].manual ? "address" : "range", *r[i].profiles ? r[i].profiles : "(all)", when);
+		fprintf(ctx->out, "%-4" PRId64 " %-32s %-6s %-7s %-20s %s%s\n", r[i].id, r[i].target, port,
+			r[i].manual ? "address" : "range", *r[i].profiles ? r[i].profiles : "(all)", when,
+			r[i].enabled ? "" : "  (disabled: not swept by the schedule)");
 	}
 	if (n == 0)
 		fprintf(ctx->err, "%s: no ranges yet: 'fleetcon range add 10.1.2.0/24' adds one\n", ctx->argv0);

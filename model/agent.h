@@ -28,13 +28,20 @@ enum agent_cmd {
 	AGENT_CMD_INCLUDE,      /* id: device; a: 1 include, 0 exclude */
 	AGENT_CMD_RANGE_ADD,    /* text: "TARGET\tPROFILES" (profiles may be empty); a: port (0 =
 				   default); b: 1 = a manual address, 2 = a sweep, 0 = as the target
-				   says; plus 4: a range bigger than the usual bound is accepted */
+				   says (AGENT_RANGE_KIND), plus the AGENT_RANGE_* flags below */
 	AGENT_CMD_RANGE_EDIT,   /* id: range; the rest as RANGE_ADD */
 	AGENT_CMD_RANGE_REMOVE, /* id: range */
 	AGENT_CMD_SITEFACTS,    /* the site facts: answered by AGENT_EV_RESULT, text "LABEL\tVALUE\n"... */
 	AGENT_CMD_CANCEL,       /* id: the job to cancel. Handled by the runtime itself: it sets the
 				   job's cancel flag (queued or running) and is never queued */
 	AGENT_CMD_COUNT
+};
+
+/* The b argument of AGENT_CMD_RANGE_ADD / _EDIT: the kind in the low bits, then flags. */
+enum {
+	AGENT_RANGE_KIND = 3,      /* 1 manual address, 2 sweep, 0 as the target says */
+	AGENT_RANGE_FORCE = 4,     /* a range bigger than the usual bound (a /16) is accepted */
+	AGENT_RANGE_DISABLED = 8,  /* kept in the list but not swept by the schedule */
 };
 
 /* Events, workers -> console. */

@@ -587,6 +587,8 @@ static int disc_targets_load(struct store *s, const struct config *cfg, int64_t 
 		const struct range *r = &t->ranges[i];
 		if (only && r->id != only)
 			continue;
+		if (!only && !r->enabled)
+			continue; /* disabled by the admin: kept in the list, swept only when asked by name */
 		struct fc_error terr = { "" };
 		/* it was accepted when added (with --force for a big one): take it as it is */
 		if (target_parse(r->target, (uint16_t)(r->port ? r->port : cfg->poll.port), true, &t->targets[t->n], &terr) < 0) {
@@ -896,7 +898,7 @@ static int range_check(const struct config *cfg, const struct fc_msg *cmd, struc
 	snprintf(profiles, plen, "%s", tab ? tab + 1 : "");
 	if (cmd->a < 0 || cmd->a > 65535)
 		return fc_error_set(err, "the port must be a number from 1 to 65535");
-	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), (cmd->b & 4) != 0, t, err) < 0)
+	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), (cmd->b & AGENT_RANGE_FORCE) != 0, t, err) < 0)
 		return -1;
 	/* profile names: spaces after commas are forgiven */
 	char clean[512] = "";
@@ -941,16 +943,25 @@ static int handle_range(struct agent_job *job, const struct fc_msg *cmd, const s
 	if (range_check(cfg, cmd, &t, profiles, sizeof profiles, err) < 0)
 		return -1;
 	/* a single address is a manual entry; the admin's choice wins when given */
-	int64_t how = cmd->b & 3;
+	int64_t how = cmd->b & AGENT_RANGE_KIND;
+	bool enabled = !(cmd->b & AGENT_RANGE_DISABLED);
 	bool manual = how == 1 || (how == 0 && (t.kind == TARGET_IPV4 || t.kind == TARGET_IPV6 || t.kind == TARGET_NAME));
-	int64_t id;
+	int64_t id = cmd->id;
 	if (store_begin(s, err) < 0)
 		return -1;
-	/* an edit is the new range in place of the old one, in one transaction */
-	if (cmd->kind == AGENT_CMD_RANGE_EDIT && store_range_remove(s, cmd->id, err) < 0)
-		goto fail;
-	if (store_range_add(s, t.text, profiles, (int)cmd->a, manual, &id, err) < 0)
-		goto fail;
+	if (cmd->kind == AGENT_CMD_RANGE_EDIT) {
+		/* in place: the range keeps its id, creation time and last run */
+		int rc = store_range_update(s, id, t.text, profiles, (int)cmd->a, manual, enabled, err);
+		if (rc == 0)
+			fc_error_set(err, "that range was removed meanwhile; add it again");
+		if (rc <= 0)
+			goto fail;
+	} else {
+		if (store_range_add(s, t.text, profiles, (int)cmd->a, manual, &id, err) < 0)
+			goto fail;
+		if (!enabled && store_range_update(s, id, t.text, profiles, (int)cmd->a, manual, false, err) < 0)
+			goto fail;
+	}
 	if (store_commit(s, err) < 0)
 		goto fail;
 	agent_emit(a, AGENT_EV_RANGES_CHANGED, id, 0, 0, NULL);

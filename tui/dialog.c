@@ -22,7 +22,6 @@ static const char *const range_kinds[] = { "automatic", "manual address", "range
 static const char *const range_states[] = { "enabled", "disabled", NULL };
 /* The range editor sends its kind (0 automatic, 1 manual, 2 sweep) in the command's b, with this
  * bit set when the range is switched off (kept in the list, left out of discovery runs). */
-#define RANGE_CMD_DISABLED 4
 
 static void dialog_reset(struct console *c, enum dialog_kind kind, const char *title)
 {
@@ -243,7 +242,7 @@ static void dialog_submit(struct console *c)
 		}
 		snprintf(text, sizeof text, "%s\t%s", d->fields[0].value, d->fields[1].value);
 		/* an edit changes the range in place: it keeps its id and its last run */
-		int64_t b = d->fields[3].choice | (d->fields[4].choice ? RANGE_CMD_DISABLED : 0);
+		int64_t b = d->fields[3].choice | (d->fields[4].choice ? AGENT_RANGE_DISABLED : 0);
 		d->job = console_submit(c, d->ref ? AGENT_CMD_RANGE_EDIT : AGENT_CMD_RANGE_ADD, d->ref, port, b, text);
 	} else if (d->kind == DLG_CONFIRM_REMOVE) {
 		d->job = console_submit(c, AGENT_CMD_RANGE_REMOVE, d->ref, 0, 0, NULL);

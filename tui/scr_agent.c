@@ -230,9 +230,10 @@ static void discovery_build(struct console *c)
 			const struct range *r = &ranges[i];
 			char port[16], when[32];
 			snprintf(port, sizeof port, r->port ? "%d" : "-", r->port);
-			tv_add(tv, RL_NORMAL, r->id, "  %-4" PRId64 " %-32s %-7s %-6s %-20s %s", r->id, r->target,
-			       r->manual ? "address" : "range", port, r->profiles && *r->profiles ? r->profiles : "(all)",
-			       fmt_local(r->last_run, when, sizeof when));
+			tv_add(tv, r->enabled ? RL_NORMAL : RL_DIM, r->id, "  %-4" PRId64 " %-32s %-7s %-6s %-20s %s%s",
+			       r->id, r->target, r->manual ? "address" : "range", port,
+			       r->profiles && *r->profiles ? r->profiles : "(all)", fmt_local(r->last_run, when, sizeof when),
+			       r->enabled ? "" : "  (disabled)");
 		}
 		if (!n)
 			tv_add(tv, RL_NORMAL, 0, "  no ranges yet%s", c->readonly ? "" : ": n adds one (10.1.2.0/24, 10.1.2.10-99 or an address)");

@@ -73,6 +73,19 @@ printers=$(con_screen | grep -oE 'last run: .*answered, [0-9]+ printers' | grep 
 [ "${printers:-0}" -ge 8 ] || con_fail "only ${printers:-0} printers found among $n recordings"
 con_screen | grep -qE "[1-9][0-9]* other devices" || con_fail "the switch was not counted as another device"
 
+# Editing the range changes it in place: Enter opens it, Discovery goes to disabled, it keeps its id
+ranges() { "$FLEETCON" --config "$conf" range list --json | /usr/bin/python3 -c '
+import json, sys
+print(" ".join("%d:%s:%s" % (r["id"], "on" if r["enabled"] else "off", r["last_run"] is not None)
+               for r in json.load(sys.stdin)))'; }
+[ "$(ranges)" = "1:on:True" ] || con_fail "before the edit: ranges $(ranges)"
+con_keys Enter
+con_wait "Edit range" || con_fail "Enter did not open the range editor"
+con_keys Tab Tab Tab Tab Space Enter
+con_wait_gone "Edit range" || con_fail "the range editor stayed open"
+con_wait "(disabled)" || con_fail "the Discovery screen does not mark the range disabled"
+[ "$(ranges)" = "1:off:True" ] || con_fail "after the edit: ranges $(ranges) (want the same id, disabled, its last run kept)"
+
 # the printers are on the Devices screen
 con_keys 1
 con_wait "$printers devices" || con_fail "the header does not count $printers devices"
