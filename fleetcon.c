@@ -217,15 +217,9 @@ static int resolve_devices(struct fc_context *ctx, char **keys, size_t n, int64_
 		return EXIT_FAILED;
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
-		struct fc_error err = { { 0 } };
-		int found = store_device_find(s, keys[i], &ids[i], &err);
-		if (found < 0)
-			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-		else if (found == 0)
-			fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see 'fleetcon devices')\n",
-				ctx->argv0, keys[i]);
-		if (found <= 0)
-			rc = EXIT_USAGE;
+		int found = context_find_device(ctx, s, keys[i], &ids[i]);
+		if (found != EXIT_OK && rc != EXIT_FAILED)
+			rc = found;
 	}
 	store_close(&s);
 	return rc;
@@ -292,7 +286,11 @@ static int linked_range_main(struct fc_context *ctx, int argc, char **argv)
 	while ((opt = getopt_long(argc - 1, argv + 1, "p:P:f", options, NULL)) != -1) {
 		char *end;
 		switch (opt) {
-		case 'p': profiles = optarg; break;
+		case 'p':
+			if (!*optarg)
+				return range_main(ctx, argc, argv); /* its message */
+			profiles = optarg;
+			break;
 		case 'P':
 			port = strtol(optarg, &end, 10);
 			if (!*optarg || *end || port < 1 || port > 65535)
@@ -390,7 +388,13 @@ static int discover_main(struct fc_context *ctx, int argc, char **argv)
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "p:nfh", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p': profile_list = optarg; break;
+		case 'p':
+			if (!*optarg) {
+				fprintf(ctx->err, "%s: --profile needs one or more profile names (leave it out to use every profile)\n", ctx->argv0);
+				return EXIT_USAGE;
+			}
+			profile_list = optarg;
+			break;
 		case 'C': community = optarg; break;
 		case 'n': dry_run = true; break;
 		case 'f': force = true; break;
@@ -568,8 +572,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fleetcon: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
+	if (db_path && !*db_path) {
+		fprintf(stderr, "fleetcon: --db needs a database file name\n");
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
 	if (db_path && config_set(cfg, "database", "path", db_path, "--db", &err) < 0) {
-		fprintf(stderr, "fleetcon: --db: %s\n", err.msg);
+		fprintf(stderr, "fleetcon: %s\n", err.msg); /* the message names --db already */
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}

@@ -95,25 +95,6 @@ static int print_json(struct fc_context *ctx, json_t *j)
 	return EXIT_OK;
 }
 
-/* Resolves a device argument (id, serial or address) or says why not. */
-static int find_device(struct fc_context *ctx, struct store *s, const char *key, int64_t *id)
-{
-	struct fc_error err = { { 0 } };
-	int rc = store_device_find(s, key, id, &err);
-	if (rc < 0) {
-		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-		return -1;
-	}
-	if (rc == 0) {
-		char *clean = text_clean(key);
-		fprintf(ctx->err, "%s: no device \"%s\" (give an id, serial or address; see 'fleetcon devices')\n",
-			ctx->argv0, clean ? clean : "");
-		free(clean);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- devices ---- */
 
 int devices_main(struct fc_context *ctx, int argc, char **argv)
@@ -412,9 +393,10 @@ int show_main(struct fc_context *ctx, int argc, char **argv)
 	if (context_open_store(ctx, 0, &s) < 0)
 		return EXIT_FAILED;
 	int64_t id;
-	if (find_device(ctx, s, argv[optind], &id) < 0) {
+	int found = context_find_device(ctx, s, argv[optind], &id);
+	if (found != EXIT_OK) {
 		store_close(&s);
-		return EXIT_USAGE;
+		return found;
 	}
 	struct fc_error err = { { 0 } };
 	struct device d;
@@ -452,9 +434,11 @@ int include_main(struct fc_context *ctx, int argc, char **argv)
 	}
 	/* Every argument is resolved before anything changes: a typo changes nothing. */
 	int rc = EXIT_OK;
-	for (int i = 1; i < argc; i++)
-		if (find_device(ctx, s, argv[i], &ids[i]) < 0)
-			rc = EXIT_USAGE;
+	for (int i = 1; i < argc; i++) {
+		int found = context_find_device(ctx, s, argv[i], &ids[i]);
+		if (found != EXIT_OK && rc != EXIT_FAILED)
+			rc = found;
+	}
 	struct fc_error err = { { 0 } };
 	if (rc == EXIT_OK && store_begin(s, &err) == 0) {
 		for (int i = 1; i < argc && rc == EXIT_OK; i++) {
@@ -519,7 +503,13 @@ static int range_add(struct fc_context *ctx, int argc, char **argv)
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "p:P:f", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p': profiles = optarg; break;
+		case 'p':
+			if (!*optarg) {
+				fprintf(ctx->err, "%s: --profile needs one or more profile names (leave it out to use every profile)\n", ctx->argv0);
+				return EXIT_USAGE;
+			}
+			profiles = optarg;
+			break;
 		case 'P': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

@@ -6,6 +6,7 @@
 #define FLEETCON_MODEL_CONTEXT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct config;
@@ -31,5 +32,10 @@ struct store;
 /* Opens the configured database ([database] path or --db) with store_open() flags; on failure
  * prints the store's message to ctx->err and returns -1. The caller closes *out. */
 int context_open_store(struct fc_context *ctx, unsigned flags, struct store **out);
+
+/* The device key names (an id, serial or address) into *id. Returns EXIT_OK; EXIT_USAGE after a
+ * message when there is no such device (the key echoed cleaned and cut); EXIT_FAILED after the
+ * store's message. */
+int context_find_device(struct fc_context *ctx, struct store *s, const char *key, int64_t *id);
 
 #endif
