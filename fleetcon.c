@@ -499,7 +499,13 @@ static int config_main(struct fc_context *ctx, int argc, char **argv)
 		fprintf(ctx->err, "usage: fleetcon [--config FILE] config check\n");
 		return EXIT_USAGE;
 	}
-	/* Loading already validated the file (main() stops on any error); show what was found. */
+	/* Loading already validated the file (main() stops on any error); the files and the group it
+	 * names are looked at here; then show what was found. */
+	struct fc_error err = { { 0 } };
+	if (config_check_environment(ctx->cfg, &err) < 0) {
+		fprintf(ctx->err, "fleetcon: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
 	if (config_print(ctx->cfg, ctx->out) < 0 || fflush(ctx->out) != 0) {
 		fprintf(ctx->err, "fleetcon: cannot write the configuration: %m\n");
 		return EXIT_FAILED;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <pwd.h>
@@ -1898,6 +1899,38 @@ static void print_key(FILE *out, const struct key *k, const void *base,
 		snprintf(value, sizeof value, MASK);
 	print_origin(o, builtin_profile, k, from, sizeof from);
 	print_line(out, k->doc.key, value, from);
+}
+
+static int check_readable(const struct config_full *c, const char *section, const char *key,
+			  const char *path, struct fc_error *err)
+{
+	if (!path[0] || access(path, R_OK) == 0)
+		return 0;
+	int e = errno;
+	char w[CONFIG_PATH_MAX + 16];
+	where_of(c, gorigin(c, section, key), w, sizeof w);
+	return fc_error_set(err, "%s: [%s] %s: %s cannot be read (%s)", w, section, key, path, strerror(e));
+}
+
+int config_check_environment(const struct config *cfg, struct fc_error *err)
+{
+	const struct config_full *c = cfull_of(cfg);
+	if (check_readable(c, "server", "ca_file", cfg->server.ca_file, err) < 0 ||
+	    check_readable(c, "smtp", "ca_file", cfg->smtp.ca_file, err) < 0)
+		return -1;
+	if (cfg->service.socket_group[0]) {
+		struct group gr, *found = NULL;
+		char buf[4096];
+		int rc = getgrnam_r(cfg->service.socket_group, &gr, buf, sizeof buf, &found);
+		if (rc != 0 || !found) {
+			char w[CONFIG_PATH_MAX + 16];
+			where_of(c, gorigin(c, "service", "socket_group"), w, sizeof w);
+			return fc_error_set(err, "%s: [service] socket_group: %s", w,
+					    rc ? strerror(rc) : "no such group on this system (create it with groupadd, "
+								"or leave the key out for an owner-only socket)");
+		}
+	}
+	return 0;
 }
 
 int config_print(const struct config *cfg, FILE *out)

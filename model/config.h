@@ -167,6 +167,12 @@ void config_free(struct config **cfg);
 /* The profile called name, or NULL. Borrowed: valid until config_free(). */
 const struct snmp_profile *config_profile(const struct config *cfg, const char *name);
 
+/* What loading cannot know without looking around: files the configuration names for later
+ * ([server] and [smtp] ca_file) can be read, and [service] socket_group is a group of this
+ * system. `config check` runs it so that a mistake shows before the day it is used. Returns 0, or
+ * -1 with err set ("FILE:LINE: [section] key: ...") for the first problem. */
+int config_check_environment(const struct config *cfg, struct fc_error *err);
+
 /* Prints the configuration as INI text: which file (or none) and, for every key, its value and
  * where it came from (a line of the file, a default, an option). Secrets that are set show as
  * "********", whatever their length. Returns 0, or -1 when writing fails (errno set). */

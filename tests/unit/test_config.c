@@ -1074,6 +1074,35 @@ static void test_example_values_are_valid(void **state)
 }
 
 /* The ranges the documentation states ("duration, 1m-7d") are the ones the parser applies. */
+/* config check looks at what the file names: files that must be readable, the socket's group. */
+static void test_check_environment(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		const char *want; /* NULL: fine */
+	} cases[] = {
+		{ "[site]\nname = x\n", NULL },
+		{ "[server]\nca_file = /etc/hostname\n", NULL },
+		{ "[server]\nca_file = /nonexistent/ca.pem\n", "t.conf:2: [server] ca_file: /nonexistent/ca.pem cannot be read" },
+		{ "[smtp]\n\nca_file = /nonexistent/m.pem\n", "t.conf:3: [smtp] ca_file: /nonexistent/m.pem cannot be read" },
+		{ "[service]\nsocket_group = root\n", NULL },
+		{ "[service]\nsocket_group = no-such-group-here\n", "t.conf:2: [service] socket_group: no such group" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fc_error err = { { 0 } };
+		struct config *cfg = config_parse_string(cases[i].text, "t.conf", &err);
+		if (!cfg)
+			fail_msg("case %zu does not parse: %s", i, err.msg);
+		int rc = config_check_environment(cfg, &err);
+		if (!cases[i].want && rc != 0)
+			fail_msg("case %zu: refused: %s", i, err.msg);
+		if (cases[i].want && (rc == 0 || !strstr(err.msg, cases[i].want)))
+			fail_msg("case %zu: want \"%s\", got rc %d \"%s\"", i, cases[i].want, rc, err.msg);
+		config_free(&cfg);
+	}
+}
+
 static void test_documented_ranges(void **state)
 {
 	(void)state;
@@ -1148,6 +1177,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_example_documents_every_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example_values_are_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_ranges, setup, teardown),
+		cmocka_unit_test(test_check_environment),
 		cmocka_unit_test_setup_teardown(test_reference_documents_every_key, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
