@@ -18,6 +18,7 @@
 #include "model/device_json.h"
 #include "model/store.h"
 #include "model/text.h"
+#include "model/units.h"
 
 /* ---- output helpers ---- */
 
@@ -874,9 +875,10 @@ int alerts_main(struct fc_context *ctx, int argc, char **argv)
 
 static void put_bytes(FILE *out, const char *label, uint64_t total, uint64_t free_bytes)
 {
-	fprintf(out, "  %-14s %.1f GiB", label, (double)total / (1024.0 * 1024 * 1024));
+	char t[32], f[32];
+	fprintf(out, "  %-14s %s", label, units_bytes(total, t, sizeof t));
 	if (free_bytes)
-		fprintf(out, " (%.1f GiB free)", (double)free_bytes / (1024.0 * 1024 * 1024));
+		fprintf(out, " (%s free)", units_bytes(free_bytes, f, sizeof f));
 	fputc('\n', out);
 }
 
@@ -928,7 +930,8 @@ int siteinfo_main(struct fc_context *ctx, int argc, char **argv)
 	fprintf(out, "\nAgent\n");
 	fprintf(out, "  %-14s %s (%s), %d-bit\n", "version", f.version, f.revision, f.agent_bits);
 	put_text(out, "database", ctx->cfg->database.path);
-	fprintf(out, "  %-14s %.1f MiB\n", "database size", (double)f.db_bytes / (1024.0 * 1024));
+	char dbsize[32];
+	fprintf(out, "  %-14s %s\n", "database size", units_bytes(f.db_bytes, dbsize, sizeof dbsize));
 	fprintf(out, "  %-14s %d discovered, %d included, %d excluded\n", "devices", f.devices_discovered,
 		f.devices_included, f.devices_excluded);
 	return EXIT_OK;

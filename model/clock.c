@@ -69,3 +69,16 @@ int clock_parse_utc(const char *text, int64_t *out)
 	*out = (int64_t)t;
 	return 0;
 }
+
+char *clock_format_local(int64_t t, char *out, size_t len)
+{
+	if (t <= 0) {
+		snprintf(out, len, "never");
+		return out;
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, len, "%lld", (long long)t);
+	return out;
+}

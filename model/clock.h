@@ -17,6 +17,10 @@ int64_t clock_mono_ms(void);
 #define CLOCK_ISO_LEN 32
 char *clock_format_utc(int64_t t, char *buf, size_t len);
 
+/* Writes t as local time "YYYY-MM-DD HH:MM" into buf, "never" for t <= 0 (what people read on a
+ * screen; files and reports use UTC). Returns buf. */
+char *clock_format_local(int64_t t, char *buf, size_t len);
+
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD HH:MM:SS" (UTC) into *out.
  * Returns 0, or -1 when the text is not such a date. */
 int clock_parse_utc(const char *text, int64_t *out);

@@ -23,7 +23,7 @@
 #include "model/config.h"
 #include "model/store.h"
 #include "model/text.h"
-#include "tui/format.h"
+#include "model/units.h"
 #include "uplink/alerting.h"
 #include "uplink/outbox.h"
 #include "uplink/report.h"
@@ -662,7 +662,7 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, cons
 		if ((rc = discovery_estimate(t.dt, t.n, &l, &o, &est, err)) < 0)
 			goto out;
 		char span[32], text[512];
-		fmt_span((int64_t)(est.seconds_max + 0.5), span, sizeof span);
+		units_span((int64_t)(est.seconds_max + 0.5), span, sizeof span);
 		snprintf(text, sizeof text,
 			 "%zu range%s, %" PRIu64 " addresses: %" PRIu64 " to %" PRIu64 " packets, at worst %s "
 			 "(%u addresses at once); nothing was sent",
@@ -698,7 +698,7 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, cons
 				agent_log(a, AGENT_WARN, "%s", merr.msg);
 		agent_emit(a, AGENT_EV_RANGES_CHANGED, 0, 0, 0, NULL);
 		char span[32];
-		fmt_span(final.elapsed_ms / 1000, span, sizeof span);
+		units_span(final.elapsed_ms / 1000, span, sizeof span);
 		if (d.sv.error[0])
 			rc = fc_error_set(err, "found %" PRIu64 " printers but saving failed: %s", final.printers, d.sv.error);
 		else if (agent_job_cancelled(job))
@@ -733,7 +733,7 @@ static void on_outbox_event(void *ctx, const struct outbox_event *ev)
 	case OUTBOX_STAGE_SEND:
 	case OUTBOX_STAGE_COMPRESS:
 		agent_job_progress(u->job, (int64_t)ev->done, (int64_t)ev->total, "%s %s of %s%s", outbox_stage_name(ev->stage),
-				   fmt_bytes(ev->done, done, sizeof done), fmt_bytes(ev->total, total, sizeof total), entry);
+				   units_bytes(ev->done, done, sizeof done), units_bytes(ev->total, total, sizeof total), entry);
 		break;
 	case OUTBOX_STAGE_RETRY_WAIT:
 		agent_job_progress(u->job, 0, 0, "attempt %d failed (%s); next in %llds%s", ev->attempt,
@@ -777,7 +777,7 @@ static int handle_upload(struct agent_job *job, const struct fc_msg *cmd, const 
 	if (rc < 0)
 		return -1;
 	char size[32];
-	fmt_bytes(r.gzip_bytes, size, sizeof size);
+	units_bytes(r.gzip_bytes, size, sizeof size);
 	if (r.delivery.cancelled)
 		return fc_error_set(err, "cancelled; %d report%s wait in the outbox", r.delivery.pending,
 				    r.delivery.pending == 1 ? "" : "s");
@@ -854,7 +854,7 @@ static int handle_preview(struct agent_job *job, const struct fc_msg *cmd, const
 			agent_job_result(job, text);
 			char size[32];
 			agent_job_summary(job, "the next report: %d devices, %s of JSON before compression", devices,
-					  fmt_bytes(len, size, sizeof size));
+					  units_bytes(len, size, sizeof size));
 			free(text);
 		}
 	}
@@ -991,7 +991,7 @@ static int handle_export(struct agent_job *job, const struct fc_msg *cmd, const 
 	struct stat st;
 	char size[32] = "";
 	if (stat(cmd->text, &st) == 0 && S_ISREG(st.st_mode))
-		fmt_bytes((uint64_t)st.st_size, size, sizeof size);
+		units_bytes((uint64_t)st.st_size, size, sizeof size);
 	agent_job_summary(job, "wrote %s%s%s%s", cmd->text, size[0] ? " (" : "", size, size[0] ? ")" : "");
 	return 0;
 }
@@ -1045,16 +1045,16 @@ static int handle_sitefacts(struct agent_job *job, const struct fc_msg *cmd, con
 	fact(f, "OS", "%s%s%s, %d-bit", sf.os_name, sf.os_version[0] ? " " : "", sf.os_version, sf.os_bits);
 	fact(f, "Kernel", "%s (%s)", sf.kernel, sf.machine);
 	fact(f, "CPU", "%s x %d", sf.cpu_model, sf.cpu_count);
-	fact(f, "Memory", "%s, %s free", fmt_bytes(sf.mem_total, b1, sizeof b1), fmt_bytes(sf.mem_free, b2, sizeof b2));
-	fact(f, "Disk", "%s, %s free (%s)", fmt_bytes(sf.disk_total, b1, sizeof b1), fmt_bytes(sf.disk_free, b2, sizeof b2),
+	fact(f, "Memory", "%s, %s free", units_bytes(sf.mem_total, b1, sizeof b1), units_bytes(sf.mem_free, b2, sizeof b2));
+	fact(f, "Disk", "%s, %s free (%s)", units_bytes(sf.disk_total, b1, sizeof b1), units_bytes(sf.disk_free, b2, sizeof b2),
 	     sf.disk_path);
 	fact(f, "Time zone", "%s (%s, UTC%s)", sf.timezone[0] ? sf.timezone : "unknown", sf.tz_abbrev, sf.utc_offset);
 	fprintf(f, "#Agent\n");
 	fact(f, "Version", "%s (%s), %d-bit", sf.version, sf.revision, sf.agent_bits);
 	fact(f, "Database", "%s", store_path(s));
-	fact(f, "Database size", "%s", fmt_bytes(sf.db_bytes, b1, sizeof b1));
+	fact(f, "Database size", "%s", units_bytes(sf.db_bytes, b1, sizeof b1));
 	fact(f, "Uplink", "%s", cfg->server.url[0] ? cfg->server.url : "not configured");
-	fact(f, "Collected", "%s", fmt_local(sf.collected_at, b1, sizeof b1));
+	fact(f, "Collected", "%s", clock_format_local(sf.collected_at, b1, sizeof b1));
 	if (fclose(f) != 0) {
 		free(buf);
 		return fc_error_set(err, "out of memory");

@@ -8,6 +8,7 @@
 #include <wchar.h>
 
 #include "model/text.h"
+#include "model/units.h"
 
 /* Decodes one UTF-8 character at s (n bytes available). Returns its length and sets *cp, or
  * returns 1 with *cp = -1 for a byte that does not start a valid character. */
@@ -170,37 +171,6 @@ char *fmt_count_short(int64_t v, char *out, size_t len)
 	return fmt_count(v, out, len);
 }
 
-char *fmt_bytes(uint64_t v, char *out, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double x = (double)v;
-	size_t u = 0;
-	while (x >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-		x /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%llu B", (unsigned long long)v);
-	else
-		snprintf(out, len, "%.1f %s", x, units[u]);
-	return out;
-}
-
-char *fmt_span(int64_t s, char *out, size_t len)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(out, len, "%llds", (long long)s);
-	else if (s < 3600)
-		snprintf(out, len, "%lldm", (long long)(s / 60));
-	else if (s < 86400)
-		snprintf(out, len, "%lldh %02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-	else
-		snprintf(out, len, "%lldd %02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
-	return out;
-}
-
 char *fmt_ago(int64_t t, int64_t now, char *out, size_t len)
 {
 	if (t <= 0) {
@@ -212,7 +182,7 @@ char *fmt_ago(int64_t t, int64_t now, char *out, size_t len)
 		return out;
 	}
 	char span[32];
-	fmt_span(now - t, span, sizeof span);
+	units_span(now - t, span, sizeof span);
 	snprintf(out, len, "%s ago", span);
 	return out;
 }
@@ -254,21 +224,8 @@ char *fmt_countdown(int64_t t, int64_t now, char *out, size_t len)
 	if (s < 3600 && s >= 60)
 		snprintf(span, sizeof span, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
 	else
-		fmt_span(s, span, sizeof span);
+		units_span(s, span, sizeof span);
 	snprintf(out, len, "in %s", span);
-	return out;
-}
-
-char *fmt_local(int64_t t, char *out, size_t len)
-{
-	if (t <= 0) {
-		snprintf(out, len, "never");
-		return out;
-	}
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!localtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, len, "%lld", (long long)t);
 	return out;
 }
 

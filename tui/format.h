@@ -31,12 +31,6 @@ char *fmt_count(int64_t v, char *out, size_t len);
 /* A count in at most 6 columns: "999", "12,345", "123.4k", "12.3M", "1.2G". Negative -> "-". */
 char *fmt_count_short(int64_t v, char *out, size_t len);
 
-/* Bytes: "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB", "1.1 TiB". */
-char *fmt_bytes(uint64_t v, char *out, size_t len);
-
-/* A span of seconds: "45s", "12m", "3h 05m", "2d 04h". Negative is taken as 0. */
-char *fmt_span(int64_t seconds, char *out, size_t len);
-
 /* How long ago t was at now: "12s ago", "5m ago", "3h 05m ago", "never" (t = 0), "in the
  * future" for a clock that jumped back. */
 char *fmt_ago(int64_t t, int64_t now, char *out, size_t len);
@@ -47,9 +41,6 @@ char *fmt_ago_short(int64_t t, int64_t now, char *out, size_t len);
 
 /* A countdown to t at now: "in 3h 05m", "in 12s", "due now" (t <= now), "not scheduled" (t <= 0). */
 char *fmt_countdown(int64_t t, int64_t now, char *out, size_t len);
-
-/* Local time for people: "2024-05-01 14:03" ("never" for 0). */
-char *fmt_local(int64_t t, char *out, size_t len);
 
 /* A gauge of width columns for a percentage 0..100: filled cells then empty ones, "█" / "░" with
  * utf8, "#" / "-" without; percent < 0 gives spaces (no honest percentage). Returns out. */

@@ -11,6 +11,7 @@
 #include "model/clock.h"
 #include "model/config.h"
 #include "model/text.h"
+#include "model/units.h"
 #include "tui/format.h"
 #include "tui/ui.h"
 #include "uplink/outbox.h"
@@ -20,7 +21,7 @@ static void progress_line(struct console *c, struct textview *tv, const struct j
 {
 	int64_t secs = (clock_mono_ms() - t->started_ms) / 1000;
 	char span[32];
-	fmt_span(secs, span, sizeof span);
+	units_span(secs, span, sizeof span);
 	if (t->total > 0) {
 		int pct = (int)(t->done * 100 / t->total);
 		struct tline *l = tv_add(tv, RL_NORMAL, 0, "  %-14s %3d%% %22s %s (%s)", what, pct, "",
@@ -63,7 +64,7 @@ static void sync_load(struct console *c)
 static void when_line(struct textview *tv, int role, const char *label, int64_t t, int64_t now, const char *extra)
 {
 	char a[32], b[48];
-	tv_add(tv, role, 0, "  %-33s %s  (%s)%s", label, fmt_local(t, a, sizeof a), fmt_ago(t, now, b, sizeof b),
+	tv_add(tv, role, 0, "  %-33s %s  (%s)%s", label, clock_format_local(t, a, sizeof a), fmt_ago(t, now, b, sizeof b),
 	       extra ? extra : "");
 }
 
@@ -91,18 +92,18 @@ static void sync_build(struct console *c, int width)
 	when_line(tv, RL_NORMAL, "Last communication", st->last_contact, c->now, status);
 	when_line(tv, st->last_failed ? RL_WARN : RL_NORMAL, "Last successful sync", st->last_success, c->now, NULL);
 	if (st->configured && c->next_sync)
-		tv_add(tv, RL_NORMAL, 0, "  %-33s %s  (%s)", "Next scheduled transmission", fmt_local(c->next_sync, a, sizeof a),
+		tv_add(tv, RL_NORMAL, 0, "  %-33s %s  (%s)", "Next scheduled transmission", clock_format_local(c->next_sync, a, sizeof a),
 		       fmt_countdown(c->next_sync, c->now, b, sizeof b));
 	else
 		tv_add(tv, RL_NORMAL, 0, "  %-33s %s", "Next scheduled transmission", "not scheduled");
 	if (st->failing_since)
-		tv_add(tv, RL_CRIT, 0, "  FAILING since %s: reports wait in the outbox and are retried", fmt_local(st->failing_since, a, sizeof a));
+		tv_add(tv, RL_CRIT, 0, "  FAILING since %s: reports wait in the outbox and are retried", clock_format_local(st->failing_since, a, sizeof a));
 	if (st->auth_failed)
 		tv_add(tv, RL_CRIT, 0, "  REFUSED: %s (check [server] user and password)",
 		       st->auth_failed_reason[0] ? st->auth_failed_reason : "the server refused the credentials");
 	if (st->overdue)
 		tv_add(tv, RL_WARN, 0, "  OVERDUE: the slot of %s passed without a sync (u uploads now)",
-		       fmt_local(st->missed_slot, a, sizeof a));
+		       clock_format_local(st->missed_slot, a, sizeof a));
 
 	tv_section(tv, "Upload now (u)");
 	if (c->upload.running)
@@ -110,7 +111,7 @@ static void sync_build(struct console *c, int width)
 	else if (c->upload.id)
 		tv_add(tv, c->upload.status == AGENT_JOB_OK ? RL_OK : RL_CRIT, 0, "  %s %s: %s",
 		       c->upload.status == AGENT_JOB_OK ? "done" : c->upload.status == AGENT_JOB_CANCELLED ? "cancelled" : "FAILED",
-		       fmt_local(c->upload.finished_at, a, sizeof a), c->upload.result);
+		       clock_format_local(c->upload.finished_at, a, sizeof a), c->upload.result);
 	else
 		tv_add(tv, RL_NORMAL, 0, "  %s", c->readonly ? "not in read-only mode" : "press u to send a report now, v to see it first");
 
@@ -121,7 +122,7 @@ static void sync_build(struct console *c, int width)
 		const struct outbox_entry *e = &c->outbox[i];
 		char size[32];
 		tv_add(tv, e->last_error ? RL_WARN : RL_NORMAL, 0, "  %.8s  %s  %d devices  %s  %d attempt%s%s%s", e->key,
-		       fmt_local(e->created_at, a, sizeof a), e->devices, fmt_bytes(e->size, size, sizeof size), e->attempts,
+		       clock_format_local(e->created_at, a, sizeof a), e->devices, units_bytes(e->size, size, sizeof size), e->attempts,
 		       e->attempts == 1 ? "" : "s", e->last_error ? ": " : "", e->last_error ? e->last_error : "");
 	}
 
@@ -136,8 +137,8 @@ static void sync_build(struct console *c, int width)
 		bool running = r->result && !strcmp(r->result, "running");
 		char bytes[32];
 		tv_add(tv, ok || running ? RL_NORMAL : RL_WARN, 0, "  %-16s %-9s %-11s %4d %9s %7d  %s",
-		       fmt_local(r->started_at, a, sizeof a), r->trigger ? r->trigger : "", r->result ? r->result : "",
-		       r->http_status, fmt_bytes((uint64_t)(r->bytes > 0 ? r->bytes : 0), bytes, sizeof bytes), r->devices,
+		       clock_format_local(r->started_at, a, sizeof a), r->trigger ? r->trigger : "", r->result ? r->result : "",
+		       r->http_status, units_bytes((uint64_t)(r->bytes > 0 ? r->bytes : 0), bytes, sizeof bytes), r->devices,
 		       r->error ? r->error : "");
 	}
 	if (!st->n_history)
@@ -208,7 +209,7 @@ static int on_unmanaged(void *arg, const char *address, const char *ports, int64
 	struct unmanaged_ctx *u = arg;
 	char a[32];
 	(void)first;
-	tv_add(u->tv, RL_NORMAL, 0, "  %-40s print port %s, seen %s", address, ports, fmt_local(last, a, sizeof a));
+	tv_add(u->tv, RL_NORMAL, 0, "  %-40s print port %s, seen %s", address, ports, clock_format_local(last, a, sizeof a));
 	u->n++;
 	return 0;
 }
@@ -232,7 +233,7 @@ static void discovery_build(struct console *c)
 			snprintf(port, sizeof port, r->port ? "%d" : "-", r->port);
 			tv_add(tv, r->enabled ? RL_NORMAL : RL_DIM, r->id, "  %-4" PRId64 " %-32s %-7s %-6s %-20s %s%s",
 			       r->id, r->target, r->manual ? "address" : "range", port,
-			       r->profiles && *r->profiles ? r->profiles : "(all)", fmt_local(r->last_run, when, sizeof when),
+			       r->profiles && *r->profiles ? r->profiles : "(all)", clock_format_local(r->last_run, when, sizeof when),
 			       r->enabled ? "" : "  (disabled)");
 		}
 		if (!n)

@@ -11,6 +11,7 @@
 #include "model/clock.h"
 #include "model/config.h"
 #include "model/text.h"
+#include "model/units.h"
 #include "tui/format.h"
 #include "tui/ui.h"
 
@@ -359,8 +360,8 @@ static int on_address(void *arg, const char *address, int64_t first, int64_t las
 	struct textview *tv = arg;
 	char a[32], b[32];
 	char *clean = text_clean(address);
-	tv_add(tv, RL_NORMAL, 0, "  %-18s %s (%s to %s)", "Address seen", clean ? clean : "", fmt_local(first, a, sizeof a),
-	       fmt_local(last, b, sizeof b));
+	tv_add(tv, RL_NORMAL, 0, "  %-18s %s (%s to %s)", "Address seen", clean ? clean : "", clock_format_local(first, a, sizeof a),
+	       clock_format_local(last, b, sizeof b));
 	free(clean);
 	return 0;
 }
@@ -449,7 +450,7 @@ static void device_build(struct console *c, int width)
 		int role = a->severity == 3 ? RL_CRIT : (a->severity == 4 || a->severity == 5) ? RL_WARN : RL_NORMAL;
 		tv_add(tv, role, 0, "  %-9s %s  (group %d, code %d, since %s)", alert_severity_name(a->severity),
 		       a->description ? a->description : "(no description)", a->group, a->code,
-		       fmt_local(a->first_seen, t1, sizeof t1));
+		       clock_format_local(a->first_seen, t1, sizeof t1));
 	}
 	if (!active)
 		tv_add(tv, RL_OK, 0, "  none active");
@@ -517,7 +518,7 @@ static void device_build(struct console *c, int width)
 		       unit_name(m->unit), m->oid ? m->oid : "?", m->raw ? m->raw : "");
 		if (m->back_from > 0)
 			tv_add(tv, RL_WARN, 0, "  %-12s WENT BACKWARDS from %s on %s (a reset, a wrap or a new board)", "",
-			       fmt_count(m->back_from, t1, sizeof t1), fmt_local(m->back_at, t2, sizeof t2));
+			       fmt_count(m->back_from, t1, sizeof t1), clock_format_local(m->back_at, t2, sizeof t2));
 	}
 	if (!d.n_meters)
 		tv_add(tv, RL_NORMAL, 0, "  none read yet");
@@ -541,13 +542,13 @@ static void device_build(struct console *c, int width)
 	kv(tv, RL_NORMAL, "sysDescr", "%s", d.sys_descr ? d.sys_descr : "");
 	kv(tv, RL_NORMAL, "sysObjectID", "%s", d.sys_object_id ? d.sys_object_id : "");
 	kv(tv, RL_NORMAL, "Location", "%s", d.location ? d.location : "");
-	kv(tv, RL_NORMAL, "Uptime", "%s", d.uptime_ticks ? fmt_span(d.uptime_ticks / 100, t1, sizeof t1) : "");
+	kv(tv, RL_NORMAL, "Uptime", "%s", d.uptime_ticks ? units_span(d.uptime_ticks / 100, t1, sizeof t1) : "");
 	kv(tv, RL_NORMAL, "Address", "%s port %d, profile %s", d.address, d.port ? d.port : 161,
 	   d.profile ? d.profile : "?");
-	kv(tv, RL_NORMAL, "First seen", "%s", fmt_local(d.first_seen, t1, sizeof t1));
-	kv(tv, RL_NORMAL, "Last answer", "%s (%s)", fmt_local(d.last_seen, t1, sizeof t1),
+	kv(tv, RL_NORMAL, "First seen", "%s", clock_format_local(d.first_seen, t1, sizeof t1));
+	kv(tv, RL_NORMAL, "Last answer", "%s (%s)", clock_format_local(d.last_seen, t1, sizeof t1),
 	   fmt_ago(d.last_seen, clock_now(), t2, sizeof t2));
-	kv(tv, RL_NORMAL, "Last poll", "%s", fmt_local(d.last_poll, t1, sizeof t1));
+	kv(tv, RL_NORMAL, "Last poll", "%s", clock_format_local(d.last_poll, t1, sizeof t1));
 	kv(tv, RL_NORMAL, "Managed", "%s", d.included ? "included: polled and reported" : "excluded");
 	if (store_device_addresses(c->store, d.id, on_address, tv, &err) < 0)
 		tv_add(tv, RL_CRIT, 0, "  %s", err.msg);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "model/text.h"
+#include "model/units.h"
 
 #define DEVICE_TEXT_MAX 160   /* bytes of one device string in a message */
 #define SITE_MAX 40           /* bytes of the site name in a subject */
@@ -89,16 +90,6 @@ static void format_duration(int64_t s, char *out, size_t len)
 			return;
 		}
 	}
-}
-
-static void format_size(int64_t bytes, char *out, size_t len)
-{
-	if (bytes >= (int64_t)1 << 30)
-		snprintf(out, len, "%.1f GiB", (double)bytes / (double)((int64_t)1 << 30));
-	else if (bytes >= 1 << 20)
-		snprintf(out, len, "%.1f MiB", (double)bytes / (double)(1 << 20));
-	else
-		snprintf(out, len, "%lld KiB", (long long)((bytes + 1023) / 1024));
 }
 
 static uint32_t fnv1a(const char *s)
@@ -521,8 +512,8 @@ static int add_outbox(struct builder *b, const struct alerting_input *in)
 		if (!in->n_outbox || worst < (active ? ALERTING_OUTBOX_CLEAR : ALERTING_OUTBOX_NEAR))
 			return 0;
 		char used[32], max[32], age[32], max_age[32];
-		format_size(total, used, sizeof used);
-		format_size(in->outbox_max_size, max, sizeof max);
+		units_bytes((uint64_t)total, used, sizeof used);
+		units_bytes((uint64_t)in->outbox_max_size, max, sizeof max);
 		format_duration(in->now - since, age, sizeof age);
 		format_duration(in->outbox_max_age, max_age, sizeof max_age);
 		what = xasprintf("the outbox holds %zu report%s that could not be delivered yet: %s of at most "

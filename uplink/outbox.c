@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "model/clock.h"
+#include "model/units.h"
 
 /* A rejected report is tried again at the next daily sync, not every few minutes. */
 #define REJECTED_RETRY_S 86400
@@ -342,22 +343,6 @@ int outbox_deliver(struct store *s, const struct outbox_delivery *d, struct outb
 
 /* ---- bounds ---- */
 
-/* "1.2 MiB" */
-static void human_size(int64_t b, char *out, size_t len)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	size_t u = 0;
-	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%" PRId64 " bytes", b);
-	else
-		snprintf(out, len, "%.1f %s", v, units[u]);
-}
-
 static int percent_of(int64_t part, int64_t whole)
 {
 	if (whole <= 0 || part <= 0)
@@ -381,8 +366,8 @@ static void summarize(const struct outbox_entry *list, size_t n, const struct co
 	sum->age_percent = sum->entries ? percent_of(age, cfg->outbox.max_age) : 0;
 	sum->near_bound = sum->size_percent >= OUTBOX_NEAR_PERCENT || sum->age_percent >= OUTBOX_NEAR_PERCENT;
 	char used[32], max[32];
-	human_size(sum->bytes, used, sizeof used);
-	human_size(cfg->outbox.max_size, max, sizeof max);
+	units_bytes((uint64_t)sum->bytes, used, sizeof used);
+	units_bytes((uint64_t)cfg->outbox.max_size, max, sizeof max);
 	if (!sum->entries) {
 		snprintf(sum->state, sizeof sum->state, "empty (bounds: %s, %" PRId64 " days)", max,
 			 cfg->outbox.max_age / 86400);
@@ -435,7 +420,7 @@ int outbox_enforce(struct store *s, const struct config *cfg, int64_t now, int64
 	for (size_t i = 0; i < n; i++)
 		total += (int64_t)list[i].size;
 	char created[CLOCK_ISO_LEN], why[256], max[32];
-	human_size(cfg->outbox.max_size, max, sizeof max);
+	units_bytes((uint64_t)cfg->outbox.max_size, max, sizeof max);
 	int rc = 0;
 	/* Oldest first: by age, then by size. A dropped entry is marked by size 0 in the list. */
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {

@@ -12,7 +12,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "model/clock.h"
 #include "model/device.h"
+#include "model/units.h"
 #include "tui/format.h"
 
 static int setup(void **state)
@@ -110,9 +112,9 @@ static void test_numbers(void **state)
 	assert_string_equal(fmt_count_short(12345678, out, sizeof out), "12.3M");
 	assert_string_equal(fmt_count_short(999960, out, sizeof out), "1.0M");
 	assert_string_equal(fmt_count_short(-5, out, sizeof out), "-");
-	assert_string_equal(fmt_bytes(512, out, sizeof out), "512 B");
-	assert_string_equal(fmt_bytes(1536, out, sizeof out), "1.5 KiB");
-	assert_string_equal(fmt_bytes(3ULL << 30, out, sizeof out), "3.0 GiB");
+	assert_string_equal(units_bytes(512, out, sizeof out), "512 B");
+	assert_string_equal(units_bytes(1536, out, sizeof out), "1.5 KiB");
+	assert_string_equal(units_bytes(3ULL << 30, out, sizeof out), "3.0 GiB");
 	assert_string_equal(fmt_meter(-1, out, sizeof out), "-");
 }
 
@@ -121,11 +123,11 @@ static void test_times(void **state)
 	(void)state;
 	char out[48];
 	int64_t now = 1714572000; /* 2024-05-01 14:00:00 UTC */
-	assert_string_equal(fmt_span(45, out, sizeof out), "45s");
-	assert_string_equal(fmt_span(12 * 60 + 5, out, sizeof out), "12m");
-	assert_string_equal(fmt_span(3 * 3600 + 5 * 60, out, sizeof out), "3h 05m");
-	assert_string_equal(fmt_span(2 * 86400 + 4 * 3600, out, sizeof out), "2d 04h");
-	assert_string_equal(fmt_span(-3, out, sizeof out), "0s");
+	assert_string_equal(units_span(45, out, sizeof out), "45s");
+	assert_string_equal(units_span(12 * 60 + 5, out, sizeof out), "12m");
+	assert_string_equal(units_span(3 * 3600 + 5 * 60, out, sizeof out), "3h 05m");
+	assert_string_equal(units_span(2 * 86400 + 4 * 3600, out, sizeof out), "2d 04h");
+	assert_string_equal(units_span(-3, out, sizeof out), "0s");
 	assert_string_equal(fmt_ago(0, now, out, sizeof out), "never");
 	assert_string_equal(fmt_ago(now - 300, now, out, sizeof out), "5m ago");
 	assert_string_equal(fmt_ago(now + 3600, now, out, sizeof out), "in the future");
@@ -139,8 +141,8 @@ static void test_times(void **state)
 	assert_string_equal(fmt_countdown(now + 9, now, out, sizeof out), "in 9s");
 	assert_string_equal(fmt_countdown(now, now, out, sizeof out), "due now");
 	assert_string_equal(fmt_countdown(-1, now, out, sizeof out), "not scheduled");
-	assert_string_equal(fmt_local(now, out, sizeof out), "2024-05-01 14:00");
-	assert_string_equal(fmt_local(0, out, sizeof out), "never");
+	assert_string_equal(clock_format_local(now, out, sizeof out), "2024-05-01 14:00");
+	assert_string_equal(clock_format_local(0, out, sizeof out), "never");
 }
 
 static void test_gauge(void **state)
