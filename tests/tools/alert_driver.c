@@ -1,5 +1,6 @@
 /* alert_driver: runs fleetcon's e-mail alerting once against a database, for the integration tests
- * of tests/integration/mail_*.sh (until the agent's loop calls alerting_run itself). With
+ * of tests/integration/mail_*.sh: a seeded fleet and a clock they choose, without SNMP (the agent
+ * runs the same alerting_run after every poll and sync; service_mail.sh tests that path). With
  * --seed-fixture it instead writes a small fixed fleet through the store API, some of whose
  * device strings carry raw CR/LF and "Bcc:" lines, as a hostile or broken device could send them.
  *
