@@ -377,9 +377,11 @@ static size_t row_of(const struct kept *k, const struct snmp_oid *col, unsigned 
 static const struct kept *find_cell(const struct poll_state *st, const struct snmp_oid *col,
 				    const unsigned long *idx, size_t n)
 {
-	struct snmp_oid o = *col;
-	if (o.len + n > MAX_OID_LEN)
+	struct snmp_oid o;
+	if (col->len + n > MAX_OID_LEN)
 		return NULL;
+	o.len = col->len;
+	memcpy(o.id, col->id, col->len * sizeof o.id[0]); /* not the whole 1 KB struct */
 	for (size_t i = 0; i < n; i++)
 		o.id[o.len++] = idx[i];
 	return find_exact(st, &o);

@@ -18,3 +18,7 @@ tools: $(SIM_BINS)
 tests: $(SIM_BINS)
 sim: $(SIM_BINS)
 .PHONY: sim
+
+# `make bench` measures the build it has just made ($(BUILD): build/ unless given).
+bench: export FLEETCON_BUILD = $(abspath $(BUILD))
+bench: export FLEETCON = $(abspath $(BIN))
