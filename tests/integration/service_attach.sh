@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The console in tmux attaches to a running `fleetcon run`: its header says "service pid N", it
-# shows the devices the service discovered, the report preview comes through it, `u` uploads through the service (the report is seen at
-# the receiver), quitting the console leaves the service running (a poll through it still works).
+# shows the devices the service discovered, the report preview comes through it, `u` uploads
+# through the service (the report is seen at the receiver), `c` cancels an upload the service runs,
+# quitting the console leaves the service running (a poll through it still works).
 # Then, with the service stopped, a console hosts its own agent ("local agent") and holds the
 # database: a `run` started meanwhile is refused with the console's pid.
 # fleetcon-test: threaded
@@ -58,6 +59,14 @@ con_keys u
 con_wait "upload: delivered" || con_fail "the upload was not delivered"
 svc_stored_is 1 || con_fail "the receiver stored $(receiver_stat stored) reports"
 grep -q "upload (job [0-9]*): delivered" "$UP/svc.log" || con_fail "the service did not run the upload"
+
+echo "== c cancels an upload the service runs (the receiver hangs on it)"
+receiver_control hang --count 1
+con_keys u
+svc_until 30 svc_requests_at_least 2 || con_fail "the second upload never reached the receiver"
+con_keys c
+con_wait "upload cancelled" || con_wait "cancelled;" || con_fail "c did not cancel the upload in the service"
+grep -q "upload (job [0-9]*): .*cancelled" "$UP/svc.log" || con_fail "the service did not cancel the upload: $(tail -3 "$UP/svc.log")"
 
 echo "== quitting leaves the service running"
 con_quit || con_fail "quit"

@@ -17,7 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 export HOME=$UP XDG_CONFIG_HOME=$UP/.config XDG_DATA_HOME=$UP/.local/share
-requests_at_least() { [ "$(receiver_requests)" -ge "$1" ]; }
 
 uplink_seed 4 || fail "seed_store"
 receiver_start good || exit 1
@@ -36,7 +35,7 @@ start_service
 receiver_control hang --count 1
 "${F[@]}" upload >"$UP/first.out" 2>"$UP/first.err" &
 cli_pid=$!
-svc_until 30 requests_at_least 1 || { cat "$UP/svc.log"; fail "the upload never reached the receiver"; }
+svc_until 30 svc_requests_at_least 1 || { cat "$UP/svc.log"; fail "the upload never reached the receiver"; }
 grep -q '"fault": "hang"' "$RECEIVER_DIR/requests.jsonl" || fail "the receiver did not hang"
 grep -q "upload (job" "$UP/svc.log" && fail "the upload ended before the stop"
 

@@ -6,6 +6,7 @@
 #                               # DB.sock listens; sets SVC_PID (fails when it does not listen)
 #   svc_until 20 CMD ARGS...    # runs CMD every 0.2 s until it succeeds, for at most 20 s
 #   svc_stored_is 1             # the receiver in $RECEIVER_DIR stored exactly 1 report
+#   svc_requests_at_least 2     # the receiver got at least 2 requests for reports
 #   svc_kill                    # SIGKILL to a service left running (for an EXIT trap)
 
 SVC_PID=
@@ -21,6 +22,8 @@ svc_until() {
 }
 
 svc_stored_is() { [ "$(receiver_stat stored 2>/dev/null)" = "$1" ]; }
+
+svc_requests_at_least() { [ "$(receiver_requests)" -ge "$1" ]; }
 
 svc_start() {
 	local db=$1 log=$2
