@@ -5,20 +5,24 @@
 # fails that target; the others still run. Prints one row per target (runs, executions per
 # second, new inputs) and a BENCH line each.
 #
-#   tests/fuzz/run.sh [--build DIR] [--seconds N] [--replay] [NAME...]
+#   tests/fuzz/run.sh [--build DIR] [--seconds N] [--out DIR] [--replay] [NAME...]
+#     --out DIR  new inputs go to DIR/NAME instead of BUILD/corpus/NAME (which grows with every
+#                run and is read back at the next: a short run starts from the seeds alone)
 #     --replay   only run every seed corpus file once (a regression test: no fuzzing)
 set -u
 cd "$(dirname "$0")/../.."
 build=build/fuzz
 seconds=60
 replay=0
+out_root=""
 names=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
+	--out) out_root=$2; shift 2 ;;
 	--replay) replay=1; shift ;;
-	-*) echo "usage: tests/fuzz/run.sh [--build DIR] [--seconds N] [--replay] [NAME...]" >&2; exit 2 ;;
+	-*) echo "usage: tests/fuzz/run.sh [--build DIR] [--seconds N] [--out DIR] [--replay] [NAME...]" >&2; exit 2 ;;
 	*) names+=("$1"); shift ;;
 	esac
 done
@@ -63,7 +67,7 @@ for name in "${names[@]}"; do
 		fi
 		continue
 	fi
-	out=$build/corpus/$name
+	out=${out_root:-$build/corpus}/$name
 	mkdir -p "$out"
 	before=$(find "$out" -type f | wc -l)
 	"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
