@@ -345,14 +345,19 @@ static int show_text(struct fc_context *ctx, struct store *s, const struct devic
 	if (raw) {
 		struct fc_error err = { { 0 } };
 		char *text = NULL;
-		if (store_device_raw(s, d->id, &text, &err) < 0) {
+		int64_t taken = 0;
+		if (store_device_raw(s, d->id, &text, &taken, &err) < 0) {
 			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
 			return EXIT_FAILED;
 		}
-		fprintf(out, "\nRaw SNMP values of the last poll\n");
+		if (taken)
+			fprintf(out, "\nRaw SNMP values of the poll of %s\n", clock_format_utc(taken, t1, sizeof t1));
+		else
+			fprintf(out, "\nRaw SNMP values\n");
 		/* Stored already cleaned line by line by the poll; cleaned again per line here. */
 		if (!text || !*text) {
-			fprintf(out, "  none kept\n");
+			fprintf(out, "  none kept: a poll of this device keeps them ('fleetcon poll %" PRId64 "'; the "
+				     "fleet's scheduled polls do not)\n", d->id);
 		} else {
 			char *save = NULL;
 			for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

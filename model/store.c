@@ -185,7 +185,7 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_ALERT_CLEAR] = "UPDATE alerts SET cleared_at = ?2 WHERE id = ?1",
 	[Q_RAW_SET] = "INSERT INTO device_raw(device_id, raw, taken_at) VALUES (?1, ?2, ?3) "
 		      "ON CONFLICT(device_id) DO UPDATE SET raw = excluded.raw, taken_at = excluded.taken_at",
-	[Q_RAW_GET] = "SELECT raw FROM device_raw WHERE device_id = ?1",
+	[Q_RAW_GET] = "SELECT raw, taken_at FROM device_raw WHERE device_id = ?1",
 	[Q_RANGE_ADD] = "INSERT INTO ranges(target, profiles, port, manual, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_RANGE_REMOVE] = "DELETE FROM ranges WHERE id = ?1",
 	[Q_RANGE_UPDATE] = "UPDATE ranges SET target = ?2, profiles = ?3, port = ?4, manual = ?5, enabled = ?6 WHERE id = ?1",
@@ -1447,16 +1447,21 @@ int store_device_set_raw(struct store *s, int64_t id, const char *raw, struct fc
 	return step_done(s, st, err, "saving the raw SNMP values");
 }
 
-int store_device_raw(struct store *s, int64_t id, char **raw, struct fc_error *err)
+int store_device_raw(struct store *s, int64_t id, char **raw, int64_t *taken_at, struct fc_error *err)
 {
 	*raw = NULL;
+	if (taken_at)
+		*taken_at = 0;
 	sqlite3_stmt *st = stmt(s, Q_RAW_GET, err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*raw = col_strdup(st, 0);
+		if (taken_at)
+			*taken_at = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(s, err, "reading the raw SNMP values");

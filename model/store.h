@@ -126,11 +126,12 @@ int store_meter_history(struct store *s, int64_t id, int64_t since,
 			int (*cb)(void *ctx, const char *name, const char *day, int64_t value),
 			void *ctx, struct fc_error *err);
 
-/* The raw varbinds of the last poll, for the technician's view: one text blob (the collector's
- * format), replaced at each poll. store_device_raw returns a new string (caller frees) or NULL
- * with *found = false. */
+/* The raw varbinds of the last poll that kept them (a poll of that device, or its discovery; the
+ * fleet's scheduled polls do not), for the technician's view: one text blob (the collector's
+ * format) and when it was taken. store_device_raw sets *raw to a new string (caller frees), or
+ * NULL when none was kept; *taken_at (may be NULL) to its time, 0 when none. */
 int store_device_set_raw(struct store *s, int64_t id, const char *raw, struct fc_error *err);
-int store_device_raw(struct store *s, int64_t id, char **raw, struct fc_error *err);
+int store_device_raw(struct store *s, int64_t id, char **raw, int64_t *taken_at, struct fc_error *err);
 
 /* ---- discovery ranges and manual addresses ---- */
 

@@ -479,7 +479,9 @@ static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, const st
 	int rc;
 	{
 		struct poll_run pr = { .sv = { .job = job, .cfg = cfg, .last_flush_ms = clock_mono_ms() }, .st = st, .total = n };
-		struct poll_options po = { .keep_raw = true, .low_percent = cfg->alerts.supply_low };
+		/* the raw view is for a technician looking at one device: the fleet's polls skip it (it
+		 * was a fifth of a full poll's work) */
+		struct poll_options po = { .keep_raw = cmd->id != 0, .low_percent = cfg->alerts.supply_low };
 		agent_job_progress(job, 0, (int64_t)n, "polling %zu device%s", n, n == 1 ? "" : "s");
 		rc = poll_devices(st->engine, targets, n, &po, on_poll_result, &pr, agent_job_cancel_atomic(job), err);
 		saver_flush(&pr.sv);

@@ -51,7 +51,7 @@ enum {
 	X(POLL, KC_DEVICES | KC_DEVICE, KF_HINT, 'p', KEY_F(5), 0, "p  F5", "p", "poll",                       \
 	  "Poll the device now")                                                                                \
 	X(RAW, KC_DEVICE, KF_HINT, 'w', 0, 0, "w", "w", "raw SNMP",                                           \
-	  "Show or hide the raw SNMP values of the last poll (for technicians)")                             \
+	  "Show or hide the raw SNMP values of this device's last own poll (for technicians)")                \
 	X(UPLOAD, KC_SYNC, KF_HINT | KF_CHANGES, 'u', 0, 0, "u", "u", "upload now",                          \
 	  "Upload a report now and follow its stages")                                                        \
 	X(PREVIEW, KC_SYNC, KF_HINT, 'v', 0, 0, "v", "v", "preview",                                          \

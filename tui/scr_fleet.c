@@ -553,13 +553,19 @@ static void device_build(struct console *c, int width)
 	if (store_device_addresses(c->store, d.id, on_address, tv, &err) < 0)
 		tv_add(tv, RL_CRIT, 0, "  %s", err.msg);
 
-	tv_section(tv, c->detail_raw ? "Raw SNMP values of the last poll (w hides)" : "Raw SNMP values: press w");
-	if (c->detail_raw) {
+	if (!c->detail_raw) {
+		tv_section(tv, "Raw SNMP values: press w");
+	} else {
 		char *raw = NULL;
-		if (store_device_raw(c->store, d.id, &raw, &err) < 0) {
+		int64_t taken = 0;
+		int got = store_device_raw(c->store, d.id, &raw, &taken, &err);
+		char title[96];
+		snprintf(title, sizeof title, "Raw SNMP values of the poll of %s (w hides)", clock_format_local(taken, t1, sizeof t1));
+		tv_section(tv, title);
+		if (got < 0) {
 			tv_add(tv, RL_CRIT, 0, "  %s", err.msg);
 		} else if (!raw || !*raw) {
-			tv_add(tv, RL_NORMAL, 0, "  none kept (the next poll keeps them)");
+			tv_add(tv, RL_NORMAL, 0, "  none kept: p polls this device and keeps them (the fleet's scheduled polls do not)");
 		} else {
 			char *save = NULL;
 			for (char *line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save))

@@ -54,7 +54,7 @@ con_wait "Supplies" || con_fail "no supplies on the Device screen"
 con_wait "Meters (value, unit, where it came from)" || con_fail "no meters"
 con_screen | grep -qE 'Toner|Drum' || con_fail "no toner or drum among the supplies"
 con_keys w
-con_wait "Raw SNMP values of the last poll" || con_fail "w did not show the raw view"
+con_wait "Raw SNMP values of the poll of" || con_fail "w did not show the raw view"
 con_keys Escape
 con_wait "[1 Devices]" || con_fail "Esc did not go back"
 

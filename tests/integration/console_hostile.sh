@@ -64,7 +64,7 @@ for lang in C.UTF-8 C; do
 	con_wait "evil" || con_fail "$lang: no cleaned name on the Device screen"
 	check "$lang Device"
 	con_keys w
-	con_wait "Raw SNMP values of the last poll" || con_fail "$lang: no raw view"
+	con_wait "Raw SNMP values of the poll of" || con_fail "$lang: no raw view"
 	con_keys End
 	con_wait "raw" || con_fail "$lang: the raw value is not shown"
 	check "$lang raw view"

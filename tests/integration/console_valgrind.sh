@@ -73,7 +73,7 @@ con_keys Home Enter
 con_wait "[2 Device]" || vg_fail "no Device screen"
 con_wait "Supplies" || vg_fail "no supplies"
 con_keys w
-con_wait "Raw SNMP values of the last poll" || vg_fail "no raw view"
+con_wait "Raw SNMP values of the poll of" || vg_fail "no raw view"
 con_keys Escape
 con_wait "[1 Devices]" || vg_fail "Esc did not go back"
 
