@@ -1104,9 +1104,11 @@ static void meters_from_scalars(struct poll_state *st, struct device *d,
 			} else if (decode_counter(&sv, &v) < 0) {
 				all = false;
 			}
-			if (!all)
+			/* a hostile device's huge counters must not overflow into a negative meter */
+			if (!all || __builtin_add_overflow(sum, v, &sum)) {
+				all = false;
 				break;
-			sum += v;
+			}
 			join(oids, sizeof oids, c->oids[o]);
 			char *raw = printable(k);
 			join(raws, sizeof raws, raw ? raw : "");
@@ -1132,6 +1134,7 @@ static void meters_from_tables(struct poll_state *st, struct device *d,
 		/* Sum per meter in the order the profile names them. */
 		const char *names[32];
 		int64_t sums[32];
+		bool overflowed[32];
 		char oids[32][256], raws[32][256];
 		size_t n_names = 0;
 		for (size_t i = 0; i < st->n_kept; i++) {
@@ -1166,17 +1169,20 @@ static void meters_from_tables(struct poll_state *st, struct device *d,
 						continue;
 					names[m] = tab->codes[c].meter;
 					sums[m] = 0;
+					overflowed[m] = false;
 					oids[m][0] = raws[m][0] = '\0';
 					n_names++;
 				}
-				sums[m] += v;
+				if (__builtin_add_overflow(sums[m], v, &sums[m]))
+					overflowed[m] = true; /* dropped below rather than wrapped negative */
 				join(oids[m], sizeof oids[m], o);
 				join(raws[m], sizeof raws[m], raw ? raw : "");
 			}
 			free(raw);
 		}
 		for (size_t m = 0; m < n_names; m++)
-			add_vendor_meter(d, names[m], sums[m], tab->unit, oids[m], raws[m], now);
+			if (!overflowed[m])
+				add_vendor_meter(d, names[m], sums[m], tab->unit, oids[m], raws[m], now);
 	}
 }
 

@@ -293,6 +293,8 @@ ssize_t proto_reader_fill(struct proto_reader *r, int fd, struct fc_error *err)
 
 int proto_reader_line(struct proto_reader *r, const char **line, size_t *len, struct fc_error *err)
 {
+	if (!r->buf)
+		return 0; /* nothing read yet */
 	const char *from = r->buf + r->start;
 	size_t avail = r->len - r->start;
 	const char *nl = avail ? memchr(from, '\n', avail) : NULL;
