@@ -987,10 +987,12 @@ static int handle_export(struct agent_job *job, const struct fc_msg *cmd, const 
 	o.format = cmd->a ? EXPORT_CSV : EXPORT_HTML;
 	o.output = cmd->text;
 	o.force = cmd->b != 0;
+	struct stat st;
+	if (!o.force && lstat(cmd->text, &st) == 0) /* said in the words of the dialog that sent it */
+		return fc_error_set(err, "%s exists: set Replace existing to yes to write over it", cmd->text);
 	agent_job_progress(job, 0, 0, "writing %s", cmd->text);
 	if (export_write(agent_job_store(job), cfg, &o, err) < 0)
 		return -1;
-	struct stat st;
 	char size[32] = "";
 	if (stat(cmd->text, &st) == 0 && S_ISREG(st.st_mode))
 		units_bytes((uint64_t)st.st_size, size, sizeof size);
