@@ -67,16 +67,16 @@ static bool only_chars(const char *s, size_t len, const char *allowed)
 }
 
 /* Port text to number; 1-65535, digits only. */
-static int parse_port(const char *s, const char *whole, uint16_t *out, struct fc_error *err)
+static int parse_port(const char *s, uint16_t *out, struct fc_error *err)
 {
 	size_t len = strlen(s);
 	unsigned long v = 0;
 	if (len == 0 || len > 5 || !only_chars(s, len, "0123456789"))
-		return fc_error_set(err, "%s: the port '%s' is not a number from 1 to 65535", whole, s);
+		return fc_error_set(err, "the port '%s' is not a number from 1 to 65535", s);
 	for (size_t i = 0; i < len; i++)
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	if (v == 0 || v > 65535)
-		return fc_error_set(err, "%s: port %lu is out of range (1-65535)", whole, v);
+		return fc_error_set(err, "port %lu is out of range (1-65535)", v);
 	*out = (uint16_t)v;
 	return 0;
 }
@@ -117,18 +117,18 @@ static int refuse_size(const char *text, uint64_t size, bool force, struct fc_er
 	return 0;
 }
 
-static int parse_ipv6(const char *addr, const char *whole, struct target *t, struct fc_error *err)
+static int parse_ipv6(const char *addr, struct target *t, struct fc_error *err)
 {
 	if (strchr(addr, '/'))
-		return fc_error_set(err, "%s: IPv6 networks cannot be swept; enter IPv6 printers one "
-				    "address at a time", whole);
+		return fc_error_set(err, "IPv6 networks cannot be swept; enter IPv6 printers one "
+				    "address at a time");
 	struct addrinfo hints, *res = NULL;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_INET6;
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICHOST;
 	if (getaddrinfo(addr, NULL, &hints, &res) != 0 || !res)
-		return fc_error_set(err, "%s: '%s' is not an IPv6 address", whole, addr);
+		return fc_error_set(err, "'%s' is not an IPv6 address", addr);
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)res->ai_addr;
 	t->addr6 = sin6->sin6_addr;
 	t->scope_id = sin6->sin6_scope_id;
@@ -143,13 +143,12 @@ static int parse_cidr(const char *host, const char *whole, bool force, struct ta
 	const char *slash = strchr(host, '/');
 	uint32_t a;
 	if (!parse_ipv4(host, (size_t)(slash - host), &a))
-		return fc_error_set(err, "%s: '%.*s' is not an IPv4 address (a network is written "
-				    "A.B.C.D/N, e.g. 10.1.2.0/24)", whole, (int)(slash - host), host);
+		return fc_error_set(err, "'%.*s' is not an IPv4 address (a network is written "
+				    "A.B.C.D/N, e.g. 10.1.2.0/24)", (int)(slash - host), host);
 	const char *p = slash + 1;
 	size_t plen = strlen(p);
 	if (plen == 0 || plen > 2 || !only_chars(p, plen, "0123456789") || atoi(p) > 32)
-		return fc_error_set(err, "%s: the prefix length '/%s' must be a number from 0 to 32",
-				    whole, p);
+		return fc_error_set(err, "the prefix length '/%s' must be a number from 0 to 32", p);
 	unsigned n = (unsigned)atoi(p);
 	uint64_t size = (uint64_t)1 << (32 - n);
 	uint32_t mask = n == 0 ? 0 : 0xFFFFFFFFu << (32 - n);
@@ -180,21 +179,21 @@ static int parse_range(const char *host, const char *whole, bool force, struct t
 	const char *end = dash + 1;
 	uint32_t a, b;
 	if (strchr(end, '-'))
-		return fc_error_set(err, "%s: a range has one '-' (A.B.C.D-A.B.C.E)", whole);
+		return fc_error_set(err, "a range has one '-' (A.B.C.D-A.B.C.E)");
 	if (!parse_ipv4(host, (size_t)(dash - host), &a))
-		return fc_error_set(err, "%s: '%.*s' is not an IPv4 address", whole,
+		return fc_error_set(err, "'%.*s' is not an IPv4 address",
 				    (int)(dash - host), host);
 	size_t elen = strlen(end);
 	if (elen > 0 && elen <= 3 && only_chars(end, elen, "0123456789")) {
 		unsigned last_octet = (unsigned)atoi(end);
 		if (last_octet > 255)
-			return fc_error_set(err, "%s: '%s' is not an address octet (0-255)", whole, end);
+			return fc_error_set(err, "'%s' is not an address octet (0-255)", end);
 		b = (a & 0xFFFFFF00u) | last_octet;
 	} else if (!parse_ipv4(end, elen, &b)) {
-		return fc_error_set(err, "%s: '%s' is not an IPv4 address", whole, end);
+		return fc_error_set(err, "'%s' is not an IPv4 address", end);
 	}
 	if (b < a)
-		return fc_error_set(err, "%s: the range ends before it starts", whole);
+		return fc_error_set(err, "the range ends before it starts");
 	if (refuse_size(whole, (uint64_t)b - a + 1, force, err) < 0)
 		return -1;
 	t->kind = TARGET_RANGE;
@@ -231,18 +230,18 @@ static int parse_text(const char *text, uint16_t default_port, bool force, struc
 	if (whole[0] == '[') {
 		const char *close = strchr(whole, ']');
 		if (!close)
-			return fc_error_set(err, "%s: missing ']' after the IPv6 address", whole);
+			return fc_error_set(err, "missing ']' after the IPv6 address");
 		size_t hl = (size_t)(close - whole - 1);
 		memcpy(host, whole + 1, hl);
 		host[hl] = '\0';
 		if (close[1] == ':')
 			port = close + 2;
 		else if (close[1] != '\0')
-			return fc_error_set(err, "%s: only ':PORT' may follow ']'", whole);
-		if (port && parse_port(port, whole, &t.port, err) < 0)
+			return fc_error_set(err, "only ':PORT' may follow ']'");
+		if (port && parse_port(port, &t.port, err) < 0)
 			return -1;
 		t.port_given = port != NULL;
-		if (parse_ipv6(host, whole, &t, err) < 0)
+		if (parse_ipv6(host, &t, err) < 0)
 			return -1;
 		*out = t;
 		return 0;
@@ -251,7 +250,7 @@ static int parse_text(const char *text, uint16_t default_port, bool force, struc
 	const char *colon = strchr(whole, ':');
 	if (colon && strchr(colon + 1, ':')) {
 		/* Two colons or more: a bare IPv6 address, which cannot carry a port. */
-		if (parse_ipv6(whole, whole, &t, err) < 0)
+		if (parse_ipv6(whole, &t, err) < 0)
 			return -1;
 		*out = t;
 		return 0;
@@ -261,12 +260,12 @@ static int parse_text(const char *text, uint16_t default_port, bool force, struc
 	host[hl] = '\0';
 	if (colon) {
 		port = colon + 1;
-		if (parse_port(port, whole, &t.port, err) < 0)
+		if (parse_port(port, &t.port, err) < 0)
 			return -1;
 		t.port_given = true;
 	}
 	if (hl == 0)
-		return fc_error_set(err, "%s: no address before the port; " USAGE_HINT, whole);
+		return fc_error_set(err, "no address before the port; " USAGE_HINT);
 
 	int rc;
 	if (strchr(host, '/')) {
@@ -275,8 +274,8 @@ static int parse_text(const char *text, uint16_t default_port, bool force, struc
 		rc = parse_range(host, whole, force, &t, err);
 	} else if (only_chars(host, hl, "0123456789.")) {
 		if (!parse_ipv4(host, hl, &t.first))
-			return fc_error_set(err, "%s: '%s' is not an IPv4 address (four numbers 0-255 "
-					    "separated by dots)", whole, host);
+			return fc_error_set(err, "'%s' is not an IPv4 address (four numbers 0-255 "
+					    "separated by dots)", host);
 		t.last = t.first;
 		t.kind = TARGET_IPV4;
 		rc = 0;
@@ -285,7 +284,7 @@ static int parse_text(const char *text, uint16_t default_port, bool force, struc
 		memcpy(t.name, host, hl + 1);
 		rc = 0;
 	} else {
-		return fc_error_set(err, "%s: not an address or a host name; " USAGE_HINT, whole);
+		return fc_error_set(err, "not an address or a host name; " USAGE_HINT);
 	}
 	if (rc < 0)
 		return -1;
@@ -293,16 +292,17 @@ static int parse_text(const char *text, uint16_t default_port, bool force, struc
 	return 0;
 }
 
-/* The parsers say "TARGET: reason"; a one-line field (the console's range editor) would show only
- * a long target and never the reason. So the reason comes first, and the target after it, cut. */
-static void reason_first(struct fc_error *err, const char *text)
+/* The parsers say only the reason; the target is named after it, cut, so that a one-line field
+ * (the console's range editor) still shows why. A reason that quotes the target already is left
+ * alone. */
+static void name_target(struct fc_error *err, const char *text)
 {
 	while (isspace((unsigned char)*text))
 		text++;
 	size_t len = strlen(text);
 	while (len > 0 && isspace((unsigned char)text[len - 1]))
 		len--;
-	if (len == 0 || strncmp(err->msg, text, len) != 0 || strncmp(err->msg + len, ": ", 2) != 0)
+	if (len == 0 || memmem(err->msg, strlen(err->msg), text, len))
 		return;
 	enum { SHOWN = 40 };
 	size_t shown = len;
@@ -311,12 +311,8 @@ static void reason_first(struct fc_error *err, const char *text)
 		while (shown > 0 && ((unsigned char)text[shown] & 0xC0) == 0x80)
 			shown--; /* never cut inside a UTF-8 character */
 	}
-	char reason[sizeof err->msg];
-	snprintf(reason, sizeof reason, "%s", err->msg + len + 2);
-	if (memmem(reason, strlen(reason), text, len)) /* the reason quotes the target already */
-		fc_error_set(err, "%s", reason);
-	else
-		fc_error_set(err, "%s (in '%.*s%s')", reason, (int)shown, text, shown < len ? "…" : "");
+	size_t at = strlen(err->msg);
+	snprintf(err->msg + at, sizeof err->msg - at, " (in '%.*s%s')", (int)shown, text, shown < len ? "…" : "");
 }
 
 int target_parse(const char *text, uint16_t default_port, bool force, struct target *out,
@@ -324,7 +320,7 @@ int target_parse(const char *text, uint16_t default_port, bool force, struct tar
 {
 	int rc = parse_text(text, default_port, force, out, err);
 	if (rc < 0 && err && text)
-		reason_first(err, text);
+		name_target(err, text);
 	return rc;
 }
 
