@@ -144,20 +144,7 @@ int export_main(struct fc_context *ctx, int argc, char **argv)
 		o.stream = ctx->out;
 	}
 
-	/* An output that is there already is refused as asked (exit 2, like every usage error: the
-	 * command line decides, with --force); one that cannot be written is a failure (exit 1). */
 	struct stat st;
-	if (!to_stdout && stat(o.output, &st) == 0) {
-		bool want_dir = o.format == EXPORT_CSV && !o.one_table;
-		const char *why = !o.force ? "exists; use --force to replace it"
-				: want_dir && !S_ISDIR(st.st_mode) ? "exists and is not a folder; a CSV export is a folder"
-				: !want_dir && S_ISDIR(st.st_mode) ? "is a folder; name a file for this export"
-				: NULL;
-		if (why) {
-			fprintf(ctx->err, "%s: export: %s %s\n", ctx->argv0, o.output, why);
-			return EXIT_USAGE;
-		}
-	}
 	/* An export never makes a database: a missing one is an error, not an empty report. */
 	if (stat(ctx->cfg->database.path, &st) != 0) {
 		fprintf(ctx->err, "%s: export: no database at %s (%m): check [database] path or --db\n",
@@ -177,7 +164,9 @@ int export_main(struct fc_context *ctx, int argc, char **argv)
 	store_close(&s);
 	if (rc < 0) {
 		fprintf(ctx->err, "%s: export: %s\n", ctx->argv0, err.msg);
-		return EXIT_FAILED;
+		/* an output that is there already, or of the wrong kind, is refused as asked: the
+		 * command line decides (--force, another path); one that cannot be written failed */
+		return rc == EXPORT_REFUSED ? EXIT_USAGE : EXIT_FAILED;
 	}
 	if (!to_stdout) {
 		long long bytes = output_bytes(o.output);

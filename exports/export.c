@@ -39,6 +39,7 @@ void export_options_init(struct export_options *o)
 	o->format = EXPORT_HTML;
 	o->devices = STORE_DEVICES_INCLUDED;
 	o->table = EXPORT_TABLE_DEVICES;
+	o->force_hint = "use --force";
 }
 
 const char *export_format_name(enum export_format f)
@@ -169,8 +170,15 @@ static int split_path(const char *path, char *dir, size_t dlen, char *base, size
 	return 0;
 }
 
-/* The destination's folder must exist; the destination must not, unless force. */
-static int check_destination(const char *path, const char *dir, bool want_dir, bool force,
+/* "PATH exists; use --force to replace it", in the caller's words. Returns -1. */
+static int exists_error(struct fc_error *err, const char *path, const struct export_options *o)
+{
+	return fc_error_set(err, "%s exists; %s to replace it", path, o->force_hint ? o->force_hint : "use --force");
+}
+
+/* The destination's folder must exist (-1); the destination must not, unless force, and must be
+ * of the kind asked for (EXPORT_REFUSED). */
+static int check_destination(const char *path, const char *dir, bool want_dir, const struct export_options *o,
 			     struct fc_error *err)
 {
 	struct stat st;
@@ -184,12 +192,18 @@ static int check_destination(const char *path, const char *dir, bool want_dir, b
 			return 0;
 		return fc_error_set(err, "cannot write %s: %s", path, strerror(errno));
 	}
-	if (!force)
-		return fc_error_set(err, "%s exists; replace it with --force (Replace existing: yes, in the console)", path);
-	if (want_dir && !S_ISDIR(st.st_mode))
-		return fc_error_set(err, "%s exists and is not a folder; a CSV export is a folder", path);
-	if (!want_dir && S_ISDIR(st.st_mode))
-		return fc_error_set(err, "%s is a folder; name a file for this export", path);
+	if (!o->force) {
+		exists_error(err, path, o);
+		return EXPORT_REFUSED;
+	}
+	if (want_dir && !S_ISDIR(st.st_mode)) {
+		fc_error_set(err, "%s exists and is not a folder; a CSV export is a folder", path);
+		return EXPORT_REFUSED;
+	}
+	if (!want_dir && S_ISDIR(st.st_mode)) {
+		fc_error_set(err, "%s is a folder; name a file for this export", path);
+		return EXPORT_REFUSED;
+	}
 	return 0;
 }
 
@@ -198,9 +212,11 @@ static int check_destination(const char *path, const char *dir, bool want_dir, b
 static int write_file(const struct job *j, const char *path, enum export_table t, struct fc_error *err)
 {
 	char dir[PATH_MAX], base[NAME_MAX + 1], tmp[PATH_MAX];
-	if (split_path(path, dir, sizeof dir, base, sizeof base, err) < 0 ||
-	    check_destination(path, dir, false, j->o.force, err) < 0)
+	if (split_path(path, dir, sizeof dir, base, sizeof base, err) < 0)
 		return -1;
+	int checked = check_destination(path, dir, false, &j->o, err);
+	if (checked < 0)
+		return checked;
 	int n = snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, base);
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return fc_error_set(err, "path is too long: %s", path);
@@ -247,8 +263,8 @@ static int write_file(const struct job *j, const char *path, enum export_table t
 	if (rc != 0) {
 		int saved = errno;
 		unlink(tmp);
-		if (saved == EEXIST)
-			return fc_error_set(err, "%s exists; replace it with --force (Replace existing: yes, in the console)", path);
+		if (saved == EEXIST) /* it appeared while the export ran */
+			return exists_error(err, path, &j->o);
 		return fc_error_set(err, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
 	}
 	return fsync_dir(dir, err);
@@ -326,14 +342,14 @@ static int write_tables(const struct job *j, const char *tmpdir, const char *pat
 
 /* Puts the finished folder tmpdir in place of path (which may exist when force). */
 static int swap_folder(const char *tmpdir, const char *path, const char *dir, const char *base,
-		       bool exists, struct fc_error *err)
+		       bool exists, const struct export_options *o, struct fc_error *err)
 {
 	if (!exists) {
 		if (renameat2(AT_FDCWD, tmpdir, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 			return 0;
 		if (errno != EINVAL && errno != ENOSYS) {
 			if (errno == EEXIST || errno == ENOTEMPTY)
-				return fc_error_set(err, "%s exists; replace it with --force (Replace existing: yes, in the console)", path);
+				return exists_error(err, path, o); /* it appeared while the export ran */
 			return fc_error_set(err, "cannot rename %s to %s: %s", tmpdir, path, strerror(errno));
 		}
 		if (rename(tmpdir, path) == 0)
@@ -367,9 +383,11 @@ static int swap_folder(const char *tmpdir, const char *path, const char *dir, co
 static int write_folder(const struct job *j, const char *path, struct fc_error *err)
 {
 	char dir[PATH_MAX], base[NAME_MAX + 1], tmpdir[PATH_MAX];
-	if (split_path(path, dir, sizeof dir, base, sizeof base, err) < 0 ||
-	    check_destination(path, dir, true, j->o.force, err) < 0)
+	if (split_path(path, dir, sizeof dir, base, sizeof base, err) < 0)
 		return -1;
+	int checked = check_destination(path, dir, true, &j->o, err);
+	if (checked < 0)
+		return checked;
 	struct stat st;
 	bool exists = stat(path, &st) == 0;
 	if (exists && only_export_files(path, err) < 0)
@@ -381,7 +399,7 @@ static int write_folder(const struct job *j, const char *path, struct fc_error *
 		return fc_error_set(err, "cannot create a folder in %s: %s", dir, strerror(errno));
 	if (write_tables(j, tmpdir, path, err) < 0 ||
 	    chmod(tmpdir, 0777 & ~current_umask()) != 0 ||
-	    swap_folder(tmpdir, path, dir, base, exists, err) < 0) {
+	    swap_folder(tmpdir, path, dir, base, exists, &j->o, err) < 0) {
 		if (!err || !err->msg[0])
 			fc_error_set(err, "cannot set the mode of %s: %s", tmpdir, strerror(errno));
 		remove_export_folder(tmpdir);

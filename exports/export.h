@@ -38,17 +38,24 @@ struct export_options {
 	enum store_device_filter devices; /* STORE_DEVICES_INCLUDED (the default) or STORE_DEVICES_ALL */
 	int64_t since;           /* meter and sync history from this UTC time; 0 = all of it */
 	bool force;              /* replace an existing file or export folder */
+	/* How the caller's user asks for force, for the message that refuses an existing output:
+	 * "use --force" (the default), "set Replace existing to yes" (the console). Borrowed. */
+	const char *force_hint;
 	int64_t now;             /* the generation time shown in the report; 0 = clock_now() */
 };
 
 /* Options as the command starts from: HTML, included devices, all history, no --force. */
+#define EXPORT_REFUSED (-2)
 void export_options_init(struct export_options *o);
 
 /* Writes the export o describes from s (read only) and cfg (site name, [sync] schedule,
  * [alerts] supply_low threshold). Files are made in the output's folder under a temporary name,
  * flushed to disk and renamed into place; a CSV folder is renamed as a whole. On any failure
  * (missing folder, existing output without force, disk full) the temporary files are removed,
- * the existing output is untouched, and err says what happened. Returns 0 or -1. */
+ * the existing output is untouched, and err says what happened. Returns 0; EXPORT_REFUSED when
+ * the destination is refused as asked (it exists and force is off, or it is a file where a folder
+ * goes or the other way round: the caller's request is what to change); -1 for every other
+ * failure. */
 int export_write(struct store *s, const struct config *cfg, const struct export_options *o,
 		 struct fc_error *err);
 

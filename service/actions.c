@@ -987,13 +987,12 @@ static int handle_export(struct agent_job *job, const struct fc_msg *cmd, const 
 	o.format = cmd->a ? EXPORT_CSV : EXPORT_HTML;
 	o.output = cmd->text;
 	o.force = cmd->b != 0;
-	struct stat st;
-	if (!o.force && lstat(cmd->text, &st) == 0) /* said in the words of the dialog that sent it */
-		return fc_error_set(err, "%s exists: set Replace existing to yes to write over it", cmd->text);
+	o.force_hint = "set Replace existing to yes"; /* the words of the dialog that sent it */
 	agent_job_progress(job, 0, 0, "writing %s", cmd->text);
 	if (export_write(agent_job_store(job), cfg, &o, err) < 0)
 		return -1;
 	char size[32] = "";
+	struct stat st;
 	if (stat(cmd->text, &st) == 0 && S_ISREG(st.st_mode))
 		units_bytes((uint64_t)st.st_size, size, sizeof size);
 	agent_job_summary(job, "wrote %s%s%s%s", cmd->text, size[0] ? " (" : "", size, size[0] ? ")" : "");

@@ -65,7 +65,7 @@ export_case() {
 }
 con_keys 1
 export_case "/nonexistent/dir/r.html" "does not exist"
-export_case "$CON_DIR/out/existing.html" "existing.html exists: set Replace existing to yes"
+export_case "$CON_DIR/out/existing.html" "existing.html exists; set Replace existing to yes to replace it"
 [ "$(cat "$CON_DIR/out/existing.html")" = "an earlier report" ] || con_fail "the export dialog replaced a file"
 [ "$(ls -A "$CON_DIR/out")" = existing.html ] || con_fail "the export dialog left $(ls -A "$CON_DIR/out")"
 

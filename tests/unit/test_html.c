@@ -316,8 +316,8 @@ static void test_write_file_atomically(void **state)
 	FILE *fp = fopen(out, "w");
 	fputs("keep me", fp);
 	fclose(fp);
-	assert_int_equal(write_export(f, EXPORT_HTML, out, false, &err), -1);
-	assert_non_null(strstr(err.msg, "exists; replace it with --force"));
+	assert_int_equal(write_export(f, EXPORT_HTML, out, false, &err), EXPORT_REFUSED);
+	assert_non_null(strstr(err.msg, "exists; use --force to replace it"));
 	html = slurp(out);
 	assert_string_equal(html, "keep me");
 	free(html);
@@ -361,8 +361,8 @@ static void test_write_csv_folder(void **state)
 	int before = entries(f->dir);
 
 	/* Existing folder: refused without force; replaced with it; nothing else left behind. */
-	assert_int_equal(write_export(f, EXPORT_CSV, out, false, &err), -1);
-	assert_non_null(strstr(err.msg, "exists; replace it with --force"));
+	assert_int_equal(write_export(f, EXPORT_CSV, out, false, &err), EXPORT_REFUSED);
+	assert_non_null(strstr(err.msg, "exists; use --force to replace it"));
 	assert_int_equal(write_export(f, EXPORT_CSV, out, true, &err), 0);
 	assert_int_equal(entries(out), 5);
 	assert_int_equal(entries(f->dir), before);
