@@ -28,12 +28,7 @@ static void copy_clean(char *dst, size_t size, const char *src)
 	char *c = text_clean(src ? src : "");
 	if (!c)
 		return;
-	size_t n = strlen(c);
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)c[n] & 0xC0) == 0x80)
-			n--;
-	}
+	size_t n = text_cut(c, size - 1);
 	memcpy(dst, c, n);
 	dst[n] = '\0';
 	free(c);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/text.h"
+
 #define USAGE_HINT "give an address (10.1.2.3), a network (10.1.2.0/24), a range " \
 		   "(10.1.2.10-10.1.2.99) or a host name, each optionally followed by :PORT"
 
@@ -304,13 +306,7 @@ static void name_target(struct fc_error *err, const char *text)
 		len--;
 	if (len == 0 || memmem(err->msg, strlen(err->msg), text, len))
 		return;
-	enum { SHOWN = 40 };
-	size_t shown = len;
-	if (shown > SHOWN) {
-		shown = SHOWN;
-		while (shown > 0 && ((unsigned char)text[shown] & 0xC0) == 0x80)
-			shown--; /* never cut inside a UTF-8 character */
-	}
+	size_t shown = text_cut(text, len < 40 ? len : 40);
 	size_t at = strlen(err->msg);
 	snprintf(err->msg + at, sizeof err->msg - at, " (in '%.*s%s')", (int)shown, text, shown < len ? "…" : "");
 }

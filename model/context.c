@@ -28,14 +28,8 @@ int context_find_device(struct fc_context *ctx, struct store *s, const char *key
 	}
 	if (rc == 0) {
 		/* what the admin typed, but never a screenful of it */
-		enum { SHOWN = 64 };
 		char *clean = text_clean(key);
-		size_t len = clean ? strlen(clean) : 0, cut = len;
-		if (cut > SHOWN) {
-			cut = SHOWN;
-			while (cut > 0 && ((unsigned char)clean[cut] & 0xC0) == 0x80)
-				cut--;
-		}
+		size_t len = clean ? strlen(clean) : 0, cut = clean ? text_cut(clean, 64) : 0;
 		fprintf(ctx->err, "%s: no device \"%.*s%s\" (give an id, serial or address; see 'fleetcon devices')\n",
 			ctx->argv0, (int)cut, clean ? clean : "", cut < len ? "…" : "");
 		free(clean);

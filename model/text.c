@@ -202,14 +202,23 @@ static size_t clean_utf8(const unsigned char *b, size_t n, char *out, size_t *dr
 	return o;
 }
 
+size_t text_cut(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+	if (len <= max)
+		return len;
+	size_t keep = max;
+	while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+		keep--; /* s[keep] is the first byte cut off: back up to a character start */
+	return keep;
+}
+
 /* Cuts s (length len, valid UTF-8) so that it fits TEXT_MAX with the ellipsis. */
 static void cut_to_max(char *s, size_t len)
 {
 	if (len <= TEXT_MAX - 1)
 		return;
-	size_t keep = TEXT_MAX - 1 - ELLIPSIS_LEN;
-	while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
-		keep--; /* s[keep] is the first byte cut off: back up to a character start */
+	size_t keep = text_cut(s, TEXT_MAX - 1 - ELLIPSIS_LEN);
 	while (keep > 0 && s[keep - 1] == ' ')
 		keep--;
 	memcpy(s + keep, ELLIPSIS, ELLIPSIS_LEN + 1);

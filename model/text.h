@@ -37,6 +37,10 @@ size_t text_utf8_next(const unsigned char *b, size_t n, uint32_t *cp);
 /* True when b[0..n) is strictly valid UTF-8 (as text_utf8_next). */
 bool text_utf8_valid(const unsigned char *b, size_t n);
 
+/* How many bytes of s to keep so that at most max are kept and the cut falls between two
+ * characters (UTF-8): strlen(s) when it fits, less otherwise (the caller adds its "…"). */
+size_t text_cut(const char *s, size_t max);
+
 /* The raw bytes for the technician's view, uppercase hex pairs separated by one space: "AA BB CC"
  * ("" for no bytes). Not bounded: the caller decides how much it keeps. Caller frees; NULL only
  * when out of memory. */

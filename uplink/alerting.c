@@ -42,9 +42,7 @@ static char *device_text(const char *s, size_t max)
 	char *t = text_clean(s);
 	if (!t || strlen(t) <= max)
 		return t;
-	size_t cut = max - 3;
-	while (cut > 0 && ((unsigned char)t[cut] & 0xc0) == 0x80)
-		cut--;
+	size_t cut = text_cut(t, max - 3);
 	memcpy(t + cut, "\xE2\x80\xA6", 4);
 	return t;
 }

@@ -209,12 +209,7 @@ static void server_words(const char *raw, char *out, size_t len)
 	char *clean = text_from_device((const unsigned char *)raw, strlen(raw));
 	if (!clean)
 		return;
-	size_t n = strlen(clean);
-	if (n > SERVER_WORDS_MAX) {
-		n = SERVER_WORDS_MAX;
-		while (n > 0 && ((unsigned char)clean[n] & 0xC0) == 0x80)
-			n--; /* not in the middle of a UTF-8 character */
-	}
+	size_t n = text_cut(clean, SERVER_WORDS_MAX);
 	snprintf(out, len, "%.*s%s", (int)n, clean, n < strlen(clean) ? "..." : "");
 	free(clean);
 }

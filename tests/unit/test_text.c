@@ -293,6 +293,19 @@ static void test_random_inputs_always_clean(void **state)
 	}
 }
 
+/* text_cut keeps whole characters: a 2-byte "é" is kept or dropped, never halved. */
+static void test_cut_on_characters(void **state)
+{
+	(void)state;
+	assert_int_equal(text_cut("abc", 10), 3);
+	assert_int_equal(text_cut("abc", 3), 3);
+	assert_int_equal(text_cut("abcd", 3), 3);
+	assert_int_equal(text_cut("a\xC3\xA9b", 2), 1); /* "aé": the é would be cut in half */
+	assert_int_equal(text_cut("a\xC3\xA9b", 3), 3);
+	assert_int_equal(text_cut("\xE2\x80\xA6", 2), 0);
+	assert_int_equal(text_cut("", 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_long_invalid_is_bounded_hex),
 		cmocka_unit_test(test_hex_and_mac),
 		cmocka_unit_test(test_random_inputs_always_clean),
+		cmocka_unit_test(test_cut_on_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
