@@ -14,7 +14,7 @@ UNIT_FILE := $(BUILD)/fleetcon.service
 MAN_KEYS  := $(BUILD)/docs/gen/man_keys
 # The documents worth having on a server without the source tree.
 DOC_FILES := README.md docs/install.md docs/configuration.md docs/console.md docs/alerts.md \
-             docs/exports.md docs/report-format.md docs/untrusted-input.md
+             docs/exports.md docs/report-format.md docs/untrusted-input.md docs/service.md
 # The date on the page: the last commit of its source (stable across rebuilds), today outside git.
 MAN_DATE := $(shell git log -1 --format=%cs -- docs/fleetcon.1.in 2>/dev/null | grep . || date -u +%F)
 

@@ -23,7 +23,7 @@ install_to() {
 
 root=$T/root
 install_to "$root" /usr
-docs="README.md install.md configuration.md console.md alerts.md exports.md report-format.md untrusted-input.md"
+docs="README.md install.md configuration.md console.md alerts.md exports.md report-format.md untrusted-input.md service.md"
 {
 	echo "755 usr/bin/fleetcon"
 	echo "644 usr/share/man/man1/fleetcon.1"
