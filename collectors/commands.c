@@ -197,17 +197,24 @@ int devices_main(struct fc_context *ctx, int argc, char **argv)
 
 /* ---- show ---- */
 
+/* A supply's or tray's level for the table: "45%", "120 (of unknown max)", or "-" for the
+ * special values (their word is in the state column). */
+static const char *level_text(int pct, int level, char *buf, size_t len)
+{
+	if (pct >= 0)
+		snprintf(buf, len, "%d%%", pct);
+	else if (level >= 0)
+		snprintf(buf, len, "%d (of unknown max)", level);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
 static void show_supply(FILE *out, const struct supply *p, int low)
 {
 	enum supply_state st = supply_state_of(p, low);
-	int pct = supply_percent(p);
 	char level[48];
-	if (pct >= 0)
-		snprintf(level, sizeof level, "%d%%", pct);
-	else if (p->level >= 0)
-		snprintf(level, sizeof level, "%d (of unknown max)", p->level);
-	else
-		snprintf(level, sizeof level, "-");
+	level_text(supply_percent(p), p->level, level, sizeof level);
 	fprintf(out, "  %3d  %-15s %-14s %-6s ", p->index, supply_state_name(st), supply_type_word(p->type),
 		level);
 	put_cell(out, p->description, 0);
@@ -223,14 +230,8 @@ static void show_supply(FILE *out, const struct supply *p, int low)
 
 static void show_tray(FILE *out, const struct tray *t)
 {
-	int pct = tray_percent(t);
 	char level[48], status[96];
-	if (pct >= 0)
-		snprintf(level, sizeof level, "%d%%", pct);
-	else if (t->level >= 0)
-		snprintf(level, sizeof level, "%d (of unknown max)", t->level);
-	else
-		snprintf(level, sizeof level, "-");
+	level_text(tray_percent(t), t->level, level, sizeof level);
 	fprintf(out, "  %3d  %-15s %-6s ", t->index, supply_state_name(tray_state_of(t)), level);
 	put_cell(out, t->name ? t->name : t->description, 0);
 	if (t->media) {
