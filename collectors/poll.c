@@ -100,15 +100,36 @@ static const char *const column_oids[C_COUNT] = {
 static struct {
 	struct snmp_oid scalar[S_COUNT], column[C_COUNT];
 	bool scalar_ok[S_COUNT], column_ok[C_COUNT];
+	uint32_t scalar_hash[S_COUNT], column_hash[C_COUNT]; /* oid_hash() of each */
 } parsed;
 static pthread_once_t parsed_once = PTHREAD_ONCE_INIT;
 
+#define OID_HASH_START 2166136261u
+
+/* FNV-1a over the sub-identifiers, one step: a prefix's hash is the start of the whole's. */
+static uint32_t oid_hash_step(uint32_t h, oid arc)
+{
+	return (h ^ (uint32_t)arc) * 16777619u;
+}
+
+static uint32_t oid_hash(const oid *name, size_t len)
+{
+	uint32_t h = OID_HASH_START;
+	for (size_t i = 0; i < len; i++)
+		h = oid_hash_step(h, name[i]);
+	return h;
+}
+
 static void parse_tables(void)
 {
-	for (size_t s = 0; s < S_COUNT; s++)
+	for (size_t s = 0; s < S_COUNT; s++) {
 		parsed.scalar_ok[s] = snmp_oid_from_text(scalars[s].oid, &parsed.scalar[s]) == 0;
-	for (size_t c = 0; c < C_COUNT; c++)
+		parsed.scalar_hash[s] = oid_hash(parsed.scalar[s].id, parsed.scalar[s].len);
+	}
+	for (size_t c = 0; c < C_COUNT; c++) {
 		parsed.column_ok[c] = snmp_oid_from_text(column_oids[c], &parsed.column[c]) == 0;
+		parsed.column_hash[c] = oid_hash(parsed.column[c].id, parsed.column[c].len);
+	}
 }
 
 static int parsed_copy(const struct snmp_oid *from, bool ok, struct snmp_oid *to)
@@ -169,7 +190,7 @@ static const struct snmp_walk_opts poll_walk_opts = {
 
 /* ---- state ----------------------------------------------------------------------------------- */
 
-/* A varbind kept: a copy of the name and of the value. */
+/* A varbind kept: a copy of the name and of the value (in the poll's arena). */
 struct kept {
 	oid *name;
 	size_t name_len;
@@ -179,7 +200,19 @@ struct kept {
 	size_t len;
 	oid *objid;
 	size_t objid_len;
+	uint32_t hash;  /* oid_hash() of the name */
+	int column;     /* the standard column it is a row of (enum column), or -1 */
+	int scalar;     /* the scalar it is (enum scalar; an indexed one at any index), or -1 */
 };
+
+/* Memory for the kept copies: a poll keeps a few hundred small values, and a malloc and free
+ * for each of three parts was a tenth of a poll's instructions (callgrind). */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+#define ARENA_CHUNK (16 * 1024)
 
 struct poll_state {
 	/* the target, copied */
@@ -199,6 +232,9 @@ struct poll_state {
 	size_t n_kept, cap_kept;
 	size_t kept_bytes;
 	bool kept_truncated;
+	struct arena_chunk *arena;
+	uint32_t *slots;  /* open addressing over kept by name: index + 1, 0 when free */
+	size_t n_slots;   /* a power of two, at least twice n_kept */
 
 	const struct vendor_profile *profile_asked; /* vendor scalars already in the GET */
 	int found_index;  /* printer index found by the hrDeviceType walk */
@@ -217,12 +253,13 @@ static void state_free(struct poll_state *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->n_kept; i++) {
-		free(st->kept[i].name);
-		free(st->kept[i].bytes);
-		free(st->kept[i].objid);
+	while (st->arena) {
+		struct arena_chunk *next = st->arena->next;
+		free(st->arena);
+		st->arena = next;
 	}
 	free(st->kept);
+	free(st->slots);
 	for (size_t i = 0; i < st->n_warnings; i++)
 		free(st->warnings[i]);
 	free(st->address);
@@ -262,6 +299,104 @@ static void note_failure(struct poll_state *st, enum snmp_status status, const c
 	st->error_status = status;
 }
 
+/* n bytes (aligned for any type) that live as long as the poll state, or NULL. */
+static void *arena_alloc(struct poll_state *st, size_t n)
+{
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	struct arena_chunk *c = st->arena;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = malloc(sizeof *c + size);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = st->arena;
+		st->arena = c;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static bool same_name(const struct kept *k, const oid *name, size_t len, uint32_t hash)
+{
+	return k->hash == hash && k->name_len == len && memcmp(k->name, name, len * sizeof(oid)) == 0;
+}
+
+/* The first kept varbind with this name, missing or not, or NULL. */
+static const struct kept *lookup(const struct poll_state *st, const oid *name, size_t len)
+{
+	if (!st->n_slots)
+		return NULL;
+	uint32_t h = oid_hash(name, len);
+	for (size_t i = h & (st->n_slots - 1);; i = (i + 1) & (st->n_slots - 1)) {
+		uint32_t at = st->slots[i];
+		if (!at)
+			return NULL;
+		if (same_name(&st->kept[at - 1], name, len, h))
+			return &st->kept[at - 1];
+	}
+}
+
+/* Indexes kept[i] by name, unless an earlier one has that name (the first answer counts). */
+static int index_kept(struct poll_state *st, size_t i)
+{
+	if (2 * (st->n_kept + 1) > st->n_slots) {
+		size_t n = st->n_slots ? 2 * st->n_slots : 256;
+		uint32_t *slots = calloc(n, sizeof *slots);
+		if (!slots)
+			return -1;
+		for (size_t j = 0; j < st->n_slots; j++) {
+			uint32_t at = st->slots[j];
+			if (!at)
+				continue;
+			size_t p = st->kept[at - 1].hash & (n - 1);
+			while (slots[p])
+				p = (p + 1) & (n - 1);
+			slots[p] = at;
+		}
+		free(st->slots);
+		st->slots = slots;
+		st->n_slots = n;
+	}
+	const struct kept *k = &st->kept[i];
+	size_t p = k->hash & (st->n_slots - 1);
+	for (; st->slots[p]; p = (p + 1) & (st->n_slots - 1))
+		if (same_name(&st->kept[st->slots[p] - 1], k->name, k->name_len, k->hash))
+			return 0;
+	st->slots[p] = (uint32_t)(i + 1);
+	return 0;
+}
+
+/* Which standard column and scalar the name belongs to, from the hashes of its prefixes. */
+static void classify(struct kept *k)
+{
+	pthread_once(&parsed_once, parse_tables);
+	uint32_t prefix[MAX_OID_LEN + 1];
+	uint32_t h = OID_HASH_START;
+	size_t len = k->name_len < MAX_OID_LEN ? k->name_len : MAX_OID_LEN;
+	prefix[0] = h;
+	for (size_t i = 0; i < len; i++)
+		prefix[i + 1] = h = oid_hash_step(h, k->name[i]);
+	k->hash = k->name_len <= MAX_OID_LEN ? h : oid_hash(k->name, k->name_len);
+	k->column = k->scalar = -1;
+	for (int c = 0; c < C_COUNT && k->column < 0; c++) {
+		const struct snmp_oid *col = &parsed.column[c];
+		if (parsed.column_ok[c] && k->name_len > col->len && k->name_len - col->len <= MAX_SUFFIX &&
+		    prefix[col->len] == parsed.column_hash[c] &&
+		    memcmp(k->name, col->id, col->len * sizeof(oid)) == 0)
+			k->column = c;
+	}
+	for (int s = 0; s < S_COUNT && k->scalar < 0; s++) {
+		const struct snmp_oid *sc = &parsed.scalar[s];
+		if (parsed.scalar_ok[s] && k->name_len == sc->len + (scalars[s].indexed ? 1 : 0) &&
+		    prefix[sc->len] == parsed.scalar_hash[s] &&
+		    memcmp(k->name, sc->id, sc->len * sizeof(oid)) == 0)
+			k->scalar = s;
+	}
+}
+
 /* Keeps a copy of a varbind (within the poll's bounds). */
 static void keep(struct poll_state *st, const netsnmp_variable_list *vb)
 {
@@ -282,35 +417,34 @@ static void keep(struct poll_state *st, const netsnmp_variable_list *vb)
 	}
 	struct kept *k = &st->kept[st->n_kept];
 	memset(k, 0, sizeof *k);
-	k->name = malloc(vb->name_length * sizeof(oid));
-	if (!k->name)
-		return;
-	memcpy(k->name, vb->name, vb->name_length * sizeof(oid));
-	k->name_len = vb->name_length;
 	struct snmp_value v;
 	snmp_value_of(vb, &v);
+	size_t name_bytes = vb->name_length * sizeof(oid);
+	size_t objid_bytes = v.objid ? v.objid_len * sizeof(oid) : 0;
+	size_t value_bytes = v.bytes ? v.len : 0;
+	/* one block: the name, then the OID value, then the bytes (the alignment of oid first) */
+	char *mem = arena_alloc(st, name_bytes + objid_bytes + value_bytes + 1);
+	if (!mem)
+		return;
+	k->name = (oid *)mem;
+	memcpy(k->name, vb->name, name_bytes);
+	k->name_len = vb->name_length;
 	k->type = v.type;
 	k->integer = v.integer;
-	if (v.bytes && v.len) {
-		k->bytes = malloc(v.len);
-		if (!k->bytes) {
-			free(k->name);
-			return;
-		}
-		memcpy(k->bytes, v.bytes, v.len);
-		k->len = v.len;
-	}
-	if (v.objid && v.objid_len) {
-		k->objid = malloc(v.objid_len * sizeof(oid));
-		if (!k->objid) {
-			free(k->name);
-			free(k->bytes);
-			return;
-		}
-		memcpy(k->objid, v.objid, v.objid_len * sizeof(oid));
+	if (objid_bytes) {
+		k->objid = (oid *)(mem + name_bytes);
+		memcpy(k->objid, v.objid, objid_bytes);
 		k->objid_len = v.objid_len;
 	}
-	st->kept_bytes += v.len + vb->name_length * sizeof(oid);
+	if (value_bytes) {
+		k->bytes = (unsigned char *)mem + name_bytes + objid_bytes;
+		memcpy(k->bytes, v.bytes, value_bytes);
+		k->len = v.len;
+	}
+	classify(k);
+	if (index_kept(st, st->n_kept) < 0)
+		return;
+	st->kept_bytes += v.len + name_bytes;
 	st->n_kept++;
 }
 
@@ -328,15 +462,12 @@ static void kept_value(const struct kept *k, struct snmp_value *v)
 /* The kept varbind with exactly this OID, or NULL (missing values count as absent). */
 static const struct kept *find_exact(const struct poll_state *st, const struct snmp_oid *o)
 {
-	for (size_t i = 0; i < st->n_kept; i++) {
-		const struct kept *k = &st->kept[i];
-		if (k->name_len == o->len && memcmp(k->name, o->id, o->len * sizeof(oid)) == 0) {
-			struct snmp_value v;
-			kept_value(k, &v);
-			return decode_is_missing(&v) ? NULL : k;
-		}
-	}
-	return NULL;
+	const struct kept *k = lookup(st, o->id, o->len);
+	if (!k)
+		return NULL;
+	struct snmp_value v;
+	kept_value(k, &v);
+	return decode_is_missing(&v) ? NULL : k;
 }
 
 static const struct kept *find_text_oid(const struct poll_state *st, const char *text)
@@ -370,6 +501,17 @@ static size_t row_of(const struct kept *k, const struct snmp_oid *col, unsigned 
 	size_t n = k->name_len - col->len;
 	for (size_t i = 0; i < n; i++)
 		idx[i] = k->name[col->len + i];
+	return n;
+}
+
+/* Index suffix of k under standard column c (as row_of, from the classification of k). */
+static size_t row_in(const struct kept *k, enum column c, unsigned long *idx)
+{
+	if (k->column != (int)c)
+		return 0;
+	size_t at = parsed.column[c].len, n = k->name_len - at;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = k->name[at + i];
 	return n;
 }
 
@@ -614,13 +756,10 @@ static void round2(struct snmp_job *job, struct poll_state *st)
 /* The printer is not at the guessed index: ask its rows where the hrDeviceType walk found it. */
 static void round3(struct snmp_job *job, struct poll_state *st)
 {
-	struct snmp_oid col;
-	if (column_oid(C_HR_TYPE, &col) < 0)
-		return;
 	for (size_t i = 0; i < st->n_kept; i++) {
 		unsigned long idx[MAX_SUFFIX];
 		const struct kept *k = &st->kept[i];
-		if (row_of(k, &col, idx) != 1 || k->type != SNMPV_OID)
+		if (row_in(k, C_HR_TYPE, idx) != 1 || k->type != SNMPV_OID)
 			continue;
 		char buf[128];
 		if (strcmp(decode_oid_format(k->objid, k->objid_len, buf, sizeof buf),
@@ -750,20 +889,17 @@ static void assemble_identity(struct poll_state *st, struct poll_result *res,
 		free(f);
 	}
 	/* MAC: the first interface with a real 6-byte address */
-	struct snmp_oid col;
-	if (column_oid(C_IF_PHYS, &col) == 0) {
-		for (size_t i = 0; i < st->n_kept && !d->mac; i++) {
-			unsigned long idx[MAX_SUFFIX];
-			const struct kept *k = &st->kept[i];
-			if (!row_of(k, &col, idx) || k->type != SNMPV_OCTETS || k->len != 6)
-				continue;
-			bool zero = true;
-			for (size_t b = 0; b < 6; b++)
-				zero = zero && k->bytes[b] == 0;
-			char mac[TEXT_MAC_LEN];
-			if (!zero && text_mac(k->bytes, k->len, mac) == 0)
-				d->mac = strdup(mac);
-		}
+	for (size_t i = 0; i < st->n_kept && !d->mac; i++) {
+		unsigned long idx[MAX_SUFFIX];
+		const struct kept *k = &st->kept[i];
+		if (!row_in(k, C_IF_PHYS, idx) || k->type != SNMPV_OCTETS || k->len != 6)
+			continue;
+		bool zero = true;
+		for (size_t b = 0; b < 6; b++)
+			zero = zero && k->bytes[b] == 0;
+		char mac[TEXT_MAC_LEN];
+		if (!zero && text_mac(k->bytes, k->len, mac) == 0)
+			d->mac = strdup(mac);
 	}
 }
 
@@ -790,26 +926,22 @@ static void assemble_status(struct poll_state *st, struct poll_result *res, int 
 		res->alert_all_events = v;
 
 	/* Front panel: the console lines in order, joined. */
-	struct snmp_oid col;
-	if (column_oid(C_CONSOLE, &col) == 0) {
-		char buf[TEXT_MAX];
-		size_t at = 0;
-		buf[0] = '\0';
-		for (size_t i = 0; i < st->n_kept; i++) {
-			unsigned long idx[MAX_SUFFIX];
-			if (!row_of(&st->kept[i], &col, idx))
-				continue;
-			char *line = text_of(&st->kept[i], false, st->hex_tail);
-			if (line && at < sizeof buf - 1)
-				at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", at ? " | " : "",
-						       line);
-			free(line);
-			if (at >= sizeof buf)
-				at = sizeof buf - 1;
-		}
-		if (at)
-			d->panel_text = text_clean(buf);
+	char buf[TEXT_MAX];
+	size_t at = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < st->n_kept; i++) {
+		unsigned long idx[MAX_SUFFIX];
+		if (!row_in(&st->kept[i], C_CONSOLE, idx))
+			continue;
+		char *line = text_of(&st->kept[i], false, st->hex_tail);
+		if (line && at < sizeof buf - 1)
+			at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", at ? " | " : "", line);
+		free(line);
+		if (at >= sizeof buf)
+			at = sizeof buf - 1;
 	}
+	if (at)
+		d->panel_text = text_clean(buf);
 }
 
 static int cell_int(const struct poll_state *st, const struct snmp_oid *cols, enum column c,
@@ -853,7 +985,7 @@ static void assemble_supplies(struct poll_state *st, struct poll_result *res,
 	for (size_t kc = 0; kc < N(keys); kc++) {
 		for (size_t i = 0; i < st->n_kept; i++) {
 			unsigned long idx[MAX_SUFFIX];
-			size_t n = row_of(&st->kept[i], &cols[keys[kc]], idx);
+			size_t n = row_in(&st->kept[i], keys[kc], idx);
 			if (n != 2)
 				continue;
 			bool seen = false;
@@ -902,9 +1034,9 @@ static void assemble_trays_covers(struct poll_state *st, struct poll_result *res
 		unsigned long idx[MAX_SUFFIX];
 		const struct kept *k = &st->kept[i];
 		enum column key = C_COUNT;
-		if (row_of(k, &cols[C_IN_NAME], idx) == 2 || row_of(k, &cols[C_IN_MAX], idx) == 2)
+		if (row_in(k, C_IN_NAME, idx) == 2 || row_in(k, C_IN_MAX, idx) == 2)
 			key = C_IN_NAME;
-		else if (row_of(k, &cols[C_COVER_STATUS], idx) == 2)
+		else if (row_in(k, C_COVER_STATUS, idx) == 2)
 			key = C_COVER_STATUS;
 		if (key == C_COUNT || idx[1] > INT32_MAX)
 			continue;
@@ -953,7 +1085,7 @@ static void assemble_alerts(struct poll_state *st, struct poll_result *res,
 	struct device *d = &res->device;
 	for (size_t i = 0; i < st->n_kept; i++) {
 		unsigned long idx[MAX_SUFFIX];
-		if (row_of(&st->kept[i], &cols[C_AL_SEVERITY], idx) != 2 || idx[1] > INT32_MAX)
+		if (row_in(&st->kept[i], C_AL_SEVERITY, idx) != 2 || idx[1] > INT32_MAX)
 			continue;
 		struct alert *a = realloc(d->alerts, (d->n_alerts + 1) * sizeof *a);
 		if (!a)
@@ -1196,7 +1328,7 @@ static void assemble_meters(struct poll_state *st, struct poll_result *res,
 	for (size_t i = 0; i < st->n_kept; i++) {
 		unsigned long idx[MAX_SUFFIX];
 		const struct kept *k = &st->kept[i];
-		if (row_of(k, &cols[C_MARKER_LIFE], idx) != 2)
+		if (row_in(k, C_MARKER_LIFE, idx) != 2)
 			continue;
 		struct snmp_value sv;
 		kept_value(k, &sv);
@@ -1312,14 +1444,8 @@ static bool type_fits(int type, enum want w)
 
 /* Counts the values of a standard object sent in another type than the MIB's, and says so once
  * with an example (vendor values have no fixed type: their decoders judge them). */
-static void check_types(struct poll_state *st, const struct snmp_oid *cols, int pidx)
+static void check_types(struct poll_state *st, int pidx)
 {
-	struct snmp_oid sc[S_COUNT];
-	for (int i = 0; i < S_COUNT; i++) {
-		sc[i].len = 0;
-		if (scalar_oid(i, &sc[i]) == 0 && scalars[i].indexed)
-			sc[i].id[sc[i].len++] = (oid)pidx;
-	}
 	size_t wrong = 0;
 	char example[300] = "";
 	for (size_t i = 0; i < st->n_kept; i++) {
@@ -1329,13 +1455,10 @@ static void check_types(struct poll_state *st, const struct snmp_oid *cols, int 
 		if (decode_is_missing(&v))
 			continue;
 		int want = -1;
-		for (int s = 0; s < S_COUNT && want < 0; s++)
-			if (sc[s].len == k->name_len && memcmp(sc[s].id, k->name, k->name_len * sizeof(oid)) == 0)
-				want = (int)scalar_want[s];
-		unsigned long idx[MAX_SUFFIX];
-		for (int c = 0; c < C_COUNT && want < 0; c++)
-			if (cols[c].len && row_of(k, &cols[c], idx))
-				want = (int)column_want[c];
+		if (k->scalar >= 0 && (!scalars[k->scalar].indexed || k->name[k->name_len - 1] == (oid)pidx))
+			want = (int)scalar_want[k->scalar];
+		else if (k->column >= 0)
+			want = (int)column_want[k->column];
 		if (want < 0 || type_fits(k->type, (enum want)want))
 			continue;
 		if (!wrong++) {
@@ -1405,7 +1528,7 @@ static void assemble(struct snmp_job *job, struct poll_state *st, struct poll_re
 	}
 	res->is_printer = prt || res->printer_index > 0;
 
-	check_types(st, cols, pidx);
+	check_types(st, pidx);
 	if (st->opts.keep_raw)
 		assemble_raw(st, res);
 	for (size_t i = 0; i < st->n_warnings; i++)

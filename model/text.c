@@ -97,6 +97,10 @@ bool text_utf8_valid(const unsigned char *b, size_t n)
 {
 	uint32_t cp;
 	for (size_t i = 0; i < n;) {
+		if (b[i] < 0x80) { /* most device text is ASCII: no decoding for it */
+			i++;
+			continue;
+		}
 		size_t l = text_utf8_next(b + i, n - i, &cp);
 		if (!l)
 			return false;
@@ -170,6 +174,10 @@ static size_t clean_utf8(const unsigned char *b, size_t n, char *out, size_t *dr
 	size_t o = 0;
 	*dropped = 0;
 	for (size_t i = 0; i < n;) {
+		if (b[i] > 0x20 && b[i] < 0x7F) { /* printable ASCII: kept as it is (the common case) */
+			out[o++] = (char)b[i++];
+			continue;
+		}
 		uint32_t cp;
 		size_t l = text_utf8_next(b + i, n - i, &cp);
 		if (cp == 0x1B) {
