@@ -100,8 +100,17 @@ static const char *const column_oids[C_COUNT] = {
 static struct {
 	struct snmp_oid scalar[S_COUNT], column[C_COUNT];
 	bool scalar_ok[S_COUNT], column_ok[C_COUNT];
-	uint32_t scalar_hash[S_COUNT], column_hash[C_COUNT]; /* oid_hash() of each */
+	/* The OIDs above by hash, for classify(): an open-addressed table of PREFIX_SLOTS entries
+	 * (scalars and columns; one entry per OID) and the few lengths they have. */
+	struct prefix_entry {
+		uint32_t hash;
+		uint8_t len;     /* 0: a free slot */
+		bool column;
+		uint8_t which;   /* enum column or enum scalar */
+	} prefix[128];
+	size_t lens[8], n_lens;
 } parsed;
+#define PREFIX_SLOTS (sizeof parsed.prefix / sizeof parsed.prefix[0])
 static pthread_once_t parsed_once = PTHREAD_ONCE_INIT;
 
 #define OID_HASH_START 2166136261u
@@ -120,16 +129,30 @@ static uint32_t oid_hash(const oid *name, size_t len)
 	return h;
 }
 
+static void prefix_add(const struct snmp_oid *o, bool column, int which)
+{
+	if (o->len == 0 || o->len > UINT8_MAX)
+		return;
+	uint32_t h = oid_hash(o->id, o->len);
+	size_t i = h % PREFIX_SLOTS;
+	while (parsed.prefix[i].len)
+		i = (i + 1) % PREFIX_SLOTS;
+	parsed.prefix[i] = (struct prefix_entry){ h, (uint8_t)o->len, column, (uint8_t)which };
+	size_t l = 0;
+	while (l < parsed.n_lens && parsed.lens[l] != o->len)
+		l++;
+	if (l == parsed.n_lens && l < N(parsed.lens))
+		parsed.lens[parsed.n_lens++] = o->len;
+}
+
 static void parse_tables(void)
 {
-	for (size_t s = 0; s < S_COUNT; s++) {
-		parsed.scalar_ok[s] = snmp_oid_from_text(scalars[s].oid, &parsed.scalar[s]) == 0;
-		parsed.scalar_hash[s] = oid_hash(parsed.scalar[s].id, parsed.scalar[s].len);
-	}
-	for (size_t c = 0; c < C_COUNT; c++) {
-		parsed.column_ok[c] = snmp_oid_from_text(column_oids[c], &parsed.column[c]) == 0;
-		parsed.column_hash[c] = oid_hash(parsed.column[c].id, parsed.column[c].len);
-	}
+	for (int s = 0; s < S_COUNT; s++)
+		if ((parsed.scalar_ok[s] = snmp_oid_from_text(scalars[s].oid, &parsed.scalar[s]) == 0))
+			prefix_add(&parsed.scalar[s], false, s);
+	for (int c = 0; c < C_COUNT; c++)
+		if ((parsed.column_ok[c] = snmp_oid_from_text(column_oids[c], &parsed.column[c]) == 0))
+			prefix_add(&parsed.column[c], true, c);
 }
 
 static int parsed_copy(const struct snmp_oid *from, bool ok, struct snmp_oid *to)
@@ -369,7 +392,8 @@ static int index_kept(struct poll_state *st, size_t i)
 	return 0;
 }
 
-/* Which standard column and scalar the name belongs to, from the hashes of its prefixes. */
+/* Which standard column and scalar the name belongs to: its prefixes of the tables' lengths
+ * looked up by hash (a loop over the tables was a twentieth of a poll's instructions). */
 static void classify(struct kept *k)
 {
 	pthread_once(&parsed_once, parse_tables);
@@ -381,19 +405,23 @@ static void classify(struct kept *k)
 		prefix[i + 1] = h = oid_hash_step(h, k->name[i]);
 	k->hash = k->name_len <= MAX_OID_LEN ? h : oid_hash(k->name, k->name_len);
 	k->column = k->scalar = -1;
-	for (int c = 0; c < C_COUNT && k->column < 0; c++) {
-		const struct snmp_oid *col = &parsed.column[c];
-		if (parsed.column_ok[c] && k->name_len > col->len && k->name_len - col->len <= MAX_SUFFIX &&
-		    prefix[col->len] == parsed.column_hash[c] &&
-		    memcmp(k->name, col->id, col->len * sizeof(oid)) == 0)
-			k->column = c;
-	}
-	for (int s = 0; s < S_COUNT && k->scalar < 0; s++) {
-		const struct snmp_oid *sc = &parsed.scalar[s];
-		if (parsed.scalar_ok[s] && k->name_len == sc->len + (scalars[s].indexed ? 1 : 0) &&
-		    prefix[sc->len] == parsed.scalar_hash[s] &&
-		    memcmp(k->name, sc->id, sc->len * sizeof(oid)) == 0)
-			k->scalar = s;
+	for (size_t l = 0; l < parsed.n_lens; l++) {
+		size_t plen = parsed.lens[l];
+		if (plen > len)
+			continue;
+		for (size_t i = prefix[plen] % PREFIX_SLOTS; parsed.prefix[i].len; i = (i + 1) % PREFIX_SLOTS) {
+			const struct prefix_entry *e = &parsed.prefix[i];
+			if (e->hash != prefix[plen] || e->len != plen)
+				continue;
+			const struct snmp_oid *o = e->column ? &parsed.column[e->which] : &parsed.scalar[e->which];
+			if (memcmp(k->name, o->id, plen * sizeof(oid)) != 0)
+				continue;
+			if (e->column && k->column < 0 && k->name_len > plen && k->name_len - plen <= MAX_SUFFIX)
+				k->column = e->which;
+			else if (!e->column && k->scalar < 0 &&
+				 k->name_len == plen + (scalars[e->which].indexed ? 1 : 0))
+				k->scalar = e->which;
+		}
 	}
 }
 

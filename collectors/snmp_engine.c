@@ -110,12 +110,19 @@ static struct host_entry *cache_get(struct host_cache *c, const char *key, bool 
 
 enum req_kind { REQ_GET, REQ_GETNEXT, REQ_GETBULK, REQ_PROBE };
 
+/* An OID of a request: its arcs are in the block after the request's array of these (a whole
+ * struct snmp_oid is 1 KB, and copying them was a twentieth of a poll's instructions). */
+struct req_oid {
+	const oid *id;
+	size_t len;
+};
+
 struct req {
 	int netsnmp_scribble; /* first: Net-SNMP may write an int here after a report (see above) */
 	struct snmp_job *job;
 	struct req *next;
 	enum req_kind kind;
-	struct snmp_oid *oids; /* GET: the OIDs still to ask; others: the OIDs */
+	struct req_oid *oids;  /* GET: the OIDs still to ask; others: the OIDs (one block with their arcs) */
 	size_t n_oids;
 	size_t chunk;          /* GET: OIDs per packet (halved on tooBig) */
 	size_t sent_n;         /* GET: OIDs in the packet in flight */
@@ -454,12 +461,20 @@ static struct req *req_new(struct snmp_job *j, enum req_kind kind, const struct 
 	if (!r)
 		return NULL;
 	if (n) {
-		r->oids = malloc(n * sizeof *r->oids);
+		size_t arcs = 0;
+		for (size_t i = 0; i < n; i++)
+			arcs += oids[i].len;
+		r->oids = malloc(n * sizeof *r->oids + arcs * sizeof(oid));
 		if (!r->oids) {
 			free(r);
 			return NULL;
 		}
-		memcpy(r->oids, oids, n * sizeof *oids);
+		oid *at = (oid *)(r->oids + n);
+		for (size_t i = 0; i < n; i++) {
+			memcpy(at, oids[i].id, oids[i].len * sizeof(oid));
+			r->oids[i] = (struct req_oid){ at, oids[i].len };
+			at += oids[i].len;
+		}
 	}
 	r->job = j;
 	r->kind = kind;

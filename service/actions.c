@@ -302,15 +302,29 @@ struct pending {
 	char *raw;
 };
 
+/* Results waiting to be saved. */
+struct batch {
+	struct pending *items;
+	size_t n, cap;
+};
+
 struct saver {
 	struct agent_job *job;
 	const struct config *cfg;
-	bool discovery;
-	struct pending *items;
-	size_t n, cap;
+	struct batch fill;       /* filled on the engine's thread */
 	int64_t last_flush_ms;
-	size_t saved, failed;
-	char error[sizeof ((struct fc_error *)0)->msg]; /* the first store error */
+	/* A poll saves on a thread of its own, so that the store's writes (a third of a poll's
+	 * work) run on the other core while the engine goes on; the job's store connection is then
+	 * the writer's alone until saver_finish. A discovery writes to the store from its callbacks
+	 * too, and saves on the engine's thread. */
+	bool threaded;
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch handed;     /* the writer's while writing is set */
+	bool writing, stop;
+	size_t lost;             /* results dropped for want of memory (the engine's thread) */
+	char error[sizeof ((struct fc_error *)0)->msg]; /* the first store error: final after saver_finish */
 };
 
 static void pending_clear(struct pending *p)
@@ -320,18 +334,17 @@ static void pending_clear(struct pending *p)
 	memset(p, 0, sizeof *p);
 }
 
-static void saver_flush(struct saver *sv)
+/* Saves b in one transaction and empties it (keeping its array). */
+static void save_batch(struct saver *sv, struct batch *b)
 {
-	if (!sv->n)
-		return;
 	struct store *s = agent_job_store(sv->job);
 	struct agent *a = agent_job_agent(sv->job);
 	struct fc_error err = { "" };
-	int64_t *ids = calloc(sv->n, sizeof *ids);
+	int64_t *ids = calloc(b->n, sizeof *ids);
 	bool ok = ids && store_begin(s, &err) == 0;
 	int64_t now = clock_now();
-	for (size_t i = 0; ok && i < sv->n; i++) {
-		struct pending *p = &sv->items[i];
+	for (size_t i = 0; ok && i < b->n; i++) {
+		struct pending *p = &b->items[i];
 		if (!p->answered) {
 			if (p->id && store_device_poll_failed(s, p->id, p->device.poll_error ? p->device.poll_error : "no answer",
 							      true, now, &err) < 0)
@@ -352,39 +365,99 @@ static void saver_flush(struct saver *sv)
 			store_rollback(s);
 		if (!sv->error[0])
 			snprintf(sv->error, sizeof sv->error, "%s", ids ? err.msg : "out of memory");
-		sv->failed += sv->n;
-		agent_log(a, AGENT_ERROR, "could not save %zu poll results: %s", sv->n, ids ? err.msg : "out of memory");
+		agent_log(a, AGENT_ERROR, "could not save %zu poll results: %s", b->n, ids ? err.msg : "out of memory");
 	} else {
-		sv->saved += sv->n;
 		/* many devices at once: one event says "reload them all" */
-		if (sv->n > 256)
+		if (b->n > 256)
 			agent_emit(a, AGENT_EV_DEVICE_CHANGED, 0, 0, 0, NULL);
 		else
-			for (size_t i = 0; i < sv->n; i++)
+			for (size_t i = 0; i < b->n; i++)
 				if (ids[i])
 					agent_emit(a, AGENT_EV_DEVICE_CHANGED, ids[i], 0, 0, NULL);
 	}
 	free(ids);
-	for (size_t i = 0; i < sv->n; i++)
-		pending_clear(&sv->items[i]);
-	sv->n = 0;
+	for (size_t i = 0; i < b->n; i++)
+		pending_clear(&b->items[i]);
+	b->n = 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct saver *sv = arg;
+	pthread_mutex_lock(&sv->mu);
+	for (;;) {
+		while (!sv->writing && !sv->stop)
+			pthread_cond_wait(&sv->cv, &sv->mu);
+		if (!sv->writing)
+			break;
+		pthread_mutex_unlock(&sv->mu);
+		save_batch(sv, &sv->handed);
+		pthread_mutex_lock(&sv->mu);
+		sv->writing = false;
+		pthread_cond_broadcast(&sv->cv);
+	}
+	pthread_mutex_unlock(&sv->mu);
+	return NULL;
+}
+
+/* Starts the writer thread when threaded is asked; without one (no thread could be made), the
+ * batches are saved on the caller's thread. */
+static void saver_start(struct saver *sv, bool threaded)
+{
+	sv->last_flush_ms = clock_mono_ms();
+	sv->threaded = false;
+	if (!threaded || pthread_mutex_init(&sv->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&sv->cv, NULL) != 0) {
+		pthread_mutex_destroy(&sv->mu);
+		return;
+	}
+	if (pthread_create(&sv->writer, NULL, writer_main, sv) != 0) {
+		agent_log(agent_job_agent(sv->job), AGENT_WARN, "no thread for saving: the poll saves as it goes");
+		pthread_cond_destroy(&sv->cv);
+		pthread_mutex_destroy(&sv->mu);
+		return;
+	}
+	sv->threaded = true;
+}
+
+/* Hands the filled batch to the writer (waiting while it still writes the one before), or saves
+ * it here. */
+static void saver_flush(struct saver *sv)
+{
+	if (!sv->fill.n)
+		return;
+	if (!sv->threaded) {
+		save_batch(sv, &sv->fill);
+	} else {
+		pthread_mutex_lock(&sv->mu);
+		while (sv->writing)
+			pthread_cond_wait(&sv->cv, &sv->mu);
+		struct batch empty = sv->handed; /* saved: its array is reused */
+		sv->handed = sv->fill;
+		sv->fill = empty;
+		sv->writing = true;
+		pthread_cond_broadcast(&sv->cv);
+		pthread_mutex_unlock(&sv->mu);
+	}
 	sv->last_flush_ms = clock_mono_ms();
 }
 
 /* Takes what it keeps out of the result (the poll frees the rest). */
 static void saver_add(struct saver *sv, struct poll_result *r)
 {
-	if (sv->n == sv->cap) {
-		size_t ncap = sv->cap ? sv->cap * 2 : SAVE_BATCH;
-		struct pending *p = realloc(sv->items, ncap * sizeof *p);
+	struct batch *b = &sv->fill;
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : SAVE_BATCH;
+		struct pending *p = realloc(b->items, ncap * sizeof *p);
 		if (!p) {
-			sv->failed++;
+			sv->lost++;
 			return;
 		}
-		sv->items = p;
-		sv->cap = ncap;
+		b->items = p;
+		b->cap = ncap;
 	}
-	struct pending *p = &sv->items[sv->n++];
+	struct pending *p = &b->items[b->n++];
 	memset(p, 0, sizeof *p);
 	p->id = r->device.id;
 	p->answered = r->answered;
@@ -392,18 +465,38 @@ static void saver_add(struct saver *sv, struct poll_result *r)
 	p->raw = raw_text(r);
 	p->device = r->device;
 	memset(&r->device, 0, sizeof r->device);
-	/* Saving blocks the engine's loop for one transaction; batches keep that rare and short. */
-	if (sv->n >= SAVE_BATCH || clock_mono_ms() - sv->last_flush_ms >= SAVE_EVERY_MS)
+	/* Without the writer, saving blocks the engine's loop for one transaction; batches keep
+	 * that rare and short. */
+	if (b->n >= SAVE_BATCH || clock_mono_ms() - sv->last_flush_ms >= SAVE_EVERY_MS)
 		saver_flush(sv);
 }
 
-static void saver_free(struct saver *sv)
+static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < sv->n; i++)
-		pending_clear(&sv->items[i]);
-	free(sv->items);
-	sv->items = NULL;
-	sv->n = sv->cap = 0;
+	for (size_t i = 0; i < b->n; i++)
+		pending_clear(&b->items[i]);
+	free(b->items);
+	memset(b, 0, sizeof *b);
+}
+
+/* Saves what is left, ends the writer and frees everything; error is then final. */
+static void saver_finish(struct saver *sv)
+{
+	saver_flush(sv);
+	if (sv->threaded) {
+		pthread_mutex_lock(&sv->mu);
+		sv->stop = true;
+		pthread_cond_broadcast(&sv->cv);
+		pthread_mutex_unlock(&sv->mu);
+		pthread_join(sv->writer, NULL);
+		pthread_cond_destroy(&sv->cv);
+		pthread_mutex_destroy(&sv->mu);
+		sv->threaded = false;
+	}
+	batch_free(&sv->fill);
+	batch_free(&sv->handed);
+	if (sv->lost && !sv->error[0])
+		snprintf(sv->error, sizeof sv->error, "out of memory: %zu results were not saved", sv->lost);
 }
 
 /* ---- poll ---- */
@@ -478,14 +571,14 @@ static int handle_poll(struct agent_job *job, const struct fc_msg *cmd, const st
 	}
 	int rc;
 	{
-		struct poll_run pr = { .sv = { .job = job, .cfg = cfg, .last_flush_ms = clock_mono_ms() }, .st = st, .total = n };
+		struct poll_run pr = { .sv = { .job = job, .cfg = cfg }, .st = st, .total = n };
+		saver_start(&pr.sv, true);
 		/* the raw view is for a technician looking at one device: the fleet's polls skip it (it
 		 * was a fifth of a full poll's work) */
 		struct poll_options po = { .keep_raw = cmd->id != 0, .low_percent = cfg->alerts.supply_low };
 		agent_job_progress(job, 0, (int64_t)n, "polling %zu device%s", n, n == 1 ? "" : "s");
 		rc = poll_devices(st->engine, targets, n, &po, on_poll_result, &pr, agent_job_cancel_atomic(job), err);
-		saver_flush(&pr.sv);
-		saver_free(&pr.sv);
+		saver_finish(&pr.sv);
 		if (rc < 0)
 			snmp_engine_free(&st->engine); /* a loop that failed: the next command starts afresh */
 		if (rc == 0 && !pr.sv.error[0] && !agent_job_cancelled(job))
@@ -678,7 +771,8 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, cons
 		rc = -1;
 		goto out;
 	}
-	struct disc_run d = { .sv = { .job = job, .cfg = cfg, .discovery = true, .last_flush_ms = clock_mono_ms() } };
+	struct disc_run d = { .sv = { .job = job, .cfg = cfg } };
+	saver_start(&d.sv, false);
 	struct discovery_callbacks cb = {
 		.printer = on_disc_printer,
 		.no_snmp_printer = on_disc_no_snmp,
@@ -688,8 +782,7 @@ static int handle_discover(struct agent_job *job, const struct fc_msg *cmd, cons
 	};
 	struct discovery_counts final = { 0 };
 	rc = discovery_run(st->engine, t.dt, t.n, &o, &cb, agent_job_cancel_atomic(job), &final, err);
-	saver_flush(&d.sv);
-	saver_free(&d.sv);
+	saver_finish(&d.sv);
 	if (rc < 0)
 		snmp_engine_free(&st->engine);
 	if (rc == 0) {
