@@ -33,6 +33,8 @@
 /* Results saved per transaction, and the longest a result waits to be saved. */
 #define SAVE_BATCH 64
 #define SAVE_EVERY_MS 500
+/* How often a long command tells its progress. */
+#define PROGRESS_EVERY_MS 100
 /* The preview shows at most this much of the report. */
 #define PREVIEW_MAX (2u << 20)
 
@@ -334,7 +336,17 @@ static void pending_clear(struct pending *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* Saves b in one transaction and empties it (keeping its array). */
+/* Empties b, keeping its array. On the thread that filled it: memory goes back to the allocator
+ * of the thread that took it (freeing it on the writer made the two threads contend for the
+ * allocator's lock, perf). */
+static void batch_clear(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		pending_clear(&b->items[i]);
+	b->n = 0;
+}
+
+/* Saves b in one transaction (b is then cleared by its owner). */
 static void save_batch(struct saver *sv, struct batch *b)
 {
 	struct store *s = agent_job_store(sv->job);
@@ -376,9 +388,6 @@ static void save_batch(struct saver *sv, struct batch *b)
 					agent_emit(a, AGENT_EV_DEVICE_CHANGED, ids[i], 0, 0, NULL);
 	}
 	free(ids);
-	for (size_t i = 0; i < b->n; i++)
-		pending_clear(&b->items[i]);
-	b->n = 0;
 }
 
 static void *writer_main(void *arg)
@@ -429,11 +438,13 @@ static void saver_flush(struct saver *sv)
 		return;
 	if (!sv->threaded) {
 		save_batch(sv, &sv->fill);
+		batch_clear(&sv->fill);
 	} else {
 		pthread_mutex_lock(&sv->mu);
 		while (sv->writing)
 			pthread_cond_wait(&sv->cv, &sv->mu);
-		struct batch empty = sv->handed; /* saved: its array is reused */
+		struct batch empty = sv->handed; /* saved: cleared here, its array reused */
+		batch_clear(&empty);
 		sv->handed = sv->fill;
 		sv->fill = empty;
 		sv->writing = true;
@@ -473,8 +484,7 @@ static void saver_add(struct saver *sv, struct poll_result *r)
 
 static void batch_free(struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		pending_clear(&b->items[i]);
+	batch_clear(b);
 	free(b->items);
 	memset(b, 0, sizeof *b);
 }
@@ -505,6 +515,7 @@ struct poll_run {
 	struct saver sv;
 	struct collector_state *st;
 	size_t total, done, answered;
+	int64_t progress_ms; /* when progress was last told */
 };
 
 static void on_poll_result(struct poll_result *r, void *arg)
@@ -515,8 +526,14 @@ static void on_poll_result(struct poll_result *r, void *arg)
 		pr->answered++;
 		hint_put(pr->st, r->device.id, r->printer_index, r->alert_all_events);
 	}
-	agent_job_progress(pr->sv.job, (int64_t)pr->done, (int64_t)pr->total, "%zu of %zu polled, %zu answered",
-			   pr->done, pr->total, pr->answered);
+	/* A few times a second is what a person reads; one event a device woke the console (or
+	 * the command) 20,000 times a poll. */
+	int64_t now = clock_mono_ms();
+	if (pr->done == pr->total || now - pr->progress_ms >= PROGRESS_EVERY_MS) {
+		pr->progress_ms = now;
+		agent_job_progress(pr->sv.job, (int64_t)pr->done, (int64_t)pr->total,
+				   "%zu of %zu polled, %zu answered", pr->done, pr->total, pr->answered);
+	}
 	saver_add(&pr->sv, r);
 }
 
