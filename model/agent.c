@@ -419,6 +419,11 @@ struct agent *agent_job_agent(struct agent_job *job)
 	return job->entry->agent;
 }
 
+const char *agent_db_path(const struct agent *a)
+{
+	return a->db_path;
+}
+
 struct store *agent_job_store(struct agent_job *job)
 {
 	return job->store;

@@ -163,6 +163,10 @@ int64_t agent_job_id(const struct agent_job *job);
 struct agent *agent_job_agent(struct agent_job *job);
 struct store *agent_job_store(struct agent_job *job);
 
+/* The agent's database path (NULL when it has none), for a helper thread of a handler that opens
+ * its own connection. Borrowed: valid while the agent lives. Any thread. */
+const char *agent_db_path(const struct agent *a);
+
 /* The value this worker thread keeps across commands (NULL until set), and setting it (the old
  * value is the caller's business: free or keep it first). Borrowed: owned by the thread. */
 void *agent_job_local(struct agent_job *job);

@@ -315,11 +315,11 @@ struct saver {
 	const struct config *cfg;
 	struct batch fill;       /* filled on the engine's thread */
 	int64_t last_flush_ms;
-	/* A poll saves on a thread of its own, so that the store's writes (a third of a poll's
-	 * work) run on the other core while the engine goes on; the job's store connection is then
-	 * the writer's alone until saver_finish. A discovery writes to the store from its callbacks
-	 * too, and saves on the engine's thread. */
+	/* A poll saves on a thread of its own, with its own connection, so that the store's writes
+	 * (a third of a poll's work) run on the other core while the engine goes on. A discovery
+	 * saves on the engine's thread, with the job's connection. */
 	bool threaded;
+	struct store *store;     /* where batches go: the writer's, or the job's */
 	pthread_t writer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -349,7 +349,7 @@ static void batch_clear(struct batch *b)
 /* Saves b in one transaction (b is then cleared by its owner). */
 static void save_batch(struct saver *sv, struct batch *b)
 {
-	struct store *s = agent_job_store(sv->job);
+	struct store *s = sv->store;
 	struct agent *a = agent_job_agent(sv->job);
 	struct fc_error err = { "" };
 	int64_t *ids = calloc(b->n, sizeof *ids);
@@ -413,18 +413,35 @@ static void *writer_main(void *arg)
  * batches are saved on the caller's thread. */
 static void saver_start(struct saver *sv, bool threaded)
 {
+	struct agent *a = agent_job_agent(sv->job);
 	sv->last_flush_ms = clock_mono_ms();
 	sv->threaded = false;
-	if (!threaded || pthread_mutex_init(&sv->mu, NULL) != 0)
+	sv->store = agent_job_store(sv->job);
+	const char *path = agent_db_path(a);
+	if (!threaded || !sv->store || !path)
 		return;
-	if (pthread_cond_init(&sv->cv, NULL) != 0) {
-		pthread_mutex_destroy(&sv->mu);
+	struct fc_error err = { "" };
+	struct store *own = NULL;
+	if (store_open(path, STORE_NO_CHECK, &own, &err) < 0) {
+		agent_log(a, AGENT_WARN, "no second connection for saving (%s): the poll saves as it goes", err.msg);
 		return;
 	}
+	if (pthread_mutex_init(&sv->mu, NULL) != 0) {
+		store_close(&own);
+		return;
+	}
+	if (pthread_cond_init(&sv->cv, NULL) != 0) {
+		pthread_mutex_destroy(&sv->mu);
+		store_close(&own);
+		return;
+	}
+	sv->store = own;
 	if (pthread_create(&sv->writer, NULL, writer_main, sv) != 0) {
-		agent_log(agent_job_agent(sv->job), AGENT_WARN, "no thread for saving: the poll saves as it goes");
+		agent_log(a, AGENT_WARN, "no thread for saving: the poll saves as it goes");
 		pthread_cond_destroy(&sv->cv);
 		pthread_mutex_destroy(&sv->mu);
+		sv->store = agent_job_store(sv->job);
+		store_close(&own);
 		return;
 	}
 	sv->threaded = true;
@@ -501,6 +518,7 @@ static void saver_finish(struct saver *sv)
 		pthread_join(sv->writer, NULL);
 		pthread_cond_destroy(&sv->cv);
 		pthread_mutex_destroy(&sv->mu);
+		store_close(&sv->store);
 		sv->threaded = false;
 	}
 	batch_free(&sv->fill);
