@@ -1402,39 +1402,10 @@ static void assemble_raw(struct poll_state *st, struct poll_result *res)
 	if (!res->raw)
 		return;
 	size_t bytes = 0;
-	/* Thousands of OIDs per poll, each sharing all but its last arcs with the one before (a walk
-	 * is in order): only the arcs after the common prefix are formatted again (formatting them
-	 * all was a quarter of a poll's instructions, callgrind). at[j]: where arc j ends in o. */
-	char o[512];
-	size_t at[MAX_OID_LEN];
-	const struct kept *prev = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct kept *k = &st->kept[i];
-		size_t same = 0;
-		if (prev && prev->name_len <= MAX_OID_LEN && k->name_len <= MAX_OID_LEN)
-			while (same < prev->name_len && same < k->name_len && same + 1 < k->name_len &&
-			       prev->name[same] == k->name[same])
-				same++;
-		size_t len = same ? at[same - 1] : 0;
-		for (size_t j = same; j < k->name_len && j < MAX_OID_LEN && len + 24 < sizeof o; j++) {
-			/* the arc's digits, last first (snprintf of one number costs ~700 instructions) */
-			char arc[24];
-			size_t w = 0;
-			unsigned long v = k->name[j];
-			do {
-				arc[w++] = (char)('0' + v % 10);
-				v /= 10;
-			} while (v);
-			if (j)
-				o[len++] = '.';
-			while (w)
-				o[len++] = arc[--w];
-			at[j] = len;
-		}
-		o[len] = '\0';
-		prev = len + 24 < sizeof o ? k : NULL;
-		if (!prev)
-			decode_oid_format(k->name, k->name_len, o, sizeof o);
+		char o[512];
+		decode_oid_format(k->name, k->name_len, o, sizeof o);
 		char *value = printable(k);
 		size_t need = strlen(o) + (value ? strlen(value) : 0) + 16;
 		if (bytes + need > max_bytes) {

@@ -230,12 +230,25 @@ static void test_oids(void **state)
 	assert_int_equal(decode_oid_parse("1.3.", o, 16), -1);
 	assert_int_equal(decode_oid_parse("1.3.a", o, 16), -1);
 	assert_int_equal(decode_oid_parse("1.3.6", o, 2), -1);
+	/* sub-identifiers are 32 bits: the largest passes, one more does not */
+	assert_int_equal(decode_oid_parse(".1.4294967295", o, 16), 2);
+	assert_int_equal(o[1], 4294967295ul);
+	assert_int_equal(decode_oid_parse("1.4294967296", o, 16), -1);
+	assert_int_equal(decode_oid_parse("1.99999999999999999999999", o, 16), -1);
+	assert_int_equal(decode_oid_parse("1.-3", o, 16), -1);
+	assert_int_equal(decode_oid_parse("1. 3", o, 16), -1);
 	char buf[64];
 	unsigned long x[] = { 1, 3, 6, 1, 2, 1, 1, 2, 0 };
 	assert_string_equal(decode_oid_format(x, 9, buf, sizeof buf), "1.3.6.1.2.1.1.2.0");
 	char small[8];
 	decode_oid_format(x, 9, small, sizeof small);
 	assert_string_equal(small, "1.3....");
+	unsigned long big[] = { 0, 4294967295ul, 10 };
+	assert_string_equal(decode_oid_format(big, 3, buf, sizeof buf), "0.4294967295.10");
+	char exact[6]; /* "1.3.6" and its NUL fit exactly; one more arc does not */
+	assert_string_equal(decode_oid_format(x, 3, exact, sizeof exact), "1.3.6");
+	decode_oid_format(x, 4, exact, sizeof exact);
+	assert_string_equal(exact, "1....");
 	unsigned long prefix[] = { 1, 3, 6, 1, 2, 1 };
 	assert_true(decode_oid_under(x, 9, prefix, 6));
 	assert_false(decode_oid_under(prefix, 6, x, 9));
