@@ -439,9 +439,17 @@ int export_write(struct store *s, const struct config *cfg, const struct export_
 		j.o.now = clock_now();
 	if (err)
 		err->msg[0] = '\0';
+	/* one state of the database for the whole report, however long it takes */
+	int reading = store_read_begin(s, err);
+	if (reading < 0)
+		return -1;
+	int rc;
 	if (strcmp(o->output, "-") == 0)
-		return write_stream(&j, o->stream ? o->stream : stdout, err);
-	if (o->format == EXPORT_CSV && !o->one_table)
-		return write_folder(&j, o->output, err);
-	return write_file(&j, o->output, o->table, err);
+		rc = write_stream(&j, o->stream ? o->stream : stdout, err);
+	else if (o->format == EXPORT_CSV && !o->one_table)
+		rc = write_folder(&j, o->output, err);
+	else
+		rc = write_file(&j, o->output, o->table, err);
+	store_read_end(s, reading);
+	return rc;
 }

@@ -380,6 +380,20 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_read_begin(struct store *s, struct fc_error *err)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec(s, "BEGIN", err, "starting to read") < 0 ? -1 : 1;
+}
+
+void store_read_end(struct store *s, int began)
+{
+	/* it wrote nothing: ending it cannot lose anything */
+	if (began > 0 && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* A write outside a caller's transaction gets one of its own: auto_begin says whether it began
  * one, auto_end commits or rolls it back. */
 static int auto_begin(struct store *s, bool *began, struct fc_error *err)

@@ -50,6 +50,13 @@ int store_begin(struct store *s, struct fc_error *err);
 int store_commit(struct store *s, struct fc_error *err);
 void store_rollback(struct store *s);
 
+/* A read transaction (BEGIN, deferred) around a long read such as an export: every statement sees
+ * the same state of the database while polls go on writing, and SQLite takes its read lock once
+ * rather than for every statement. Returns 1 when it began one, 0 when s was already inside a
+ * transaction (nothing to end then), -1 with err set. store_read_end() ends what it began. */
+int store_read_begin(struct store *s, struct fc_error *err);
+void store_read_end(struct store *s, int began);
+
 /* Settings: small key/value pairs the agent keeps (last discovery run, last alert digests, ...).
  * store_setting_get writes into buf (len bytes) and returns 1 when found, 0 when not, -1 on error. */
 int store_setting_get(struct store *s, const char *key, char *buf, size_t len, struct fc_error *err);

@@ -538,6 +538,39 @@ static void test_transaction_rollback(void **state)
 	assert_int_equal(store_setting_get(f->s, "t", buf, sizeof buf, &err), 0);
 }
 
+/* A read transaction sees one state of the database while another connection writes. */
+static void test_read_transaction_is_a_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct fc_error err = { { 0 } };
+	struct store *other = NULL;
+	assert_int_equal(store_open(f->path, STORE_NO_CHECK, &other, &err), 0);
+	assert_int_equal(store_setting_set(f->s, "k", "before", &err), 0);
+
+	int began = store_read_begin(f->s, &err);
+	assert_int_equal(began, 1);
+	char buf[16];
+	assert_int_equal(store_setting_get(f->s, "k", buf, sizeof buf, &err), 1);
+	assert_string_equal(buf, "before");
+	/* the writer is not blocked by the reader (WAL), and the reader does not see it yet */
+	assert_int_equal(store_setting_set(other, "k", "after", &err), 0);
+	assert_int_equal(store_setting_get(f->s, "k", buf, sizeof buf, &err), 1);
+	assert_string_equal(buf, "before");
+	store_read_end(f->s, began);
+	assert_int_equal(store_setting_get(f->s, "k", buf, sizeof buf, &err), 1);
+	assert_string_equal(buf, "after");
+
+	/* inside a write transaction it begins nothing, and ending it ends nothing */
+	assert_int_equal(store_begin(f->s, &err), 0);
+	assert_int_equal(store_read_begin(f->s, &err), 0);
+	store_read_end(f->s, 0);
+	assert_int_equal(store_setting_set(f->s, "k", "inside", &err), 0);
+	assert_int_equal(store_commit(f->s, &err), 0);
+	assert_int_equal(store_setting_get(other, "k", buf, sizeof buf, &err), 1);
+	assert_string_equal(buf, "inside");
+	store_close(&other);
+}
+
 /* ---- one writer and several readers, each on its own connection ---- */
 
 enum { WRITER_BATCHES = 20, BATCH = 25, READERS = 3 };
@@ -658,6 +691,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity_matching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges_syncs_outbox_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_transaction_is_a_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_and_readers, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
