@@ -47,7 +47,7 @@ static const struct command {
 	{ "alerts", alerts_main, "alerts [--json] [--all]", "the printers' active alerts, worst first (--all: every device)" },
 	{ "include", linked_include_main, "include DEVICE...", "manage and report these devices" },
 	{ "exclude", linked_include_main, "exclude DEVICE...", "stop managing and reporting these devices" },
-	{ "range", linked_range_main, "range add|list|remove", "the discovery ranges and manual addresses" },
+	{ "range", linked_range_main, "range add|edit|list|remove", "the discovery ranges and manual addresses" },
 	{ "report", report_main, "report --preview [--json]", "show exactly what the next report would send" },
 	{ "upload", linked_upload_main, "upload", "build a report and send it now, with every waiting one" },
 	{ "status", status_main, "status [--json] [--history N]", "sync status; exit 1 when the last sync failed or one is overdue" },
@@ -238,37 +238,160 @@ static int linked_include_main(struct fc_context *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* range add TARGET [--profile NAMES] [--port N] [--force] and range remove ID|TARGET; range list
- * reads the database itself. */
+static int profiles_of(struct fc_context *ctx, const char *list, const struct snmp_profile **out);
+
+/* The range whose id or target is key: every range into *all (the caller frees them with
+ * range_array_free(all, *n)), its place in *at. Returns EXIT_OK, or EXIT_USAGE / EXIT_FAILED after
+ * a message (nothing to free then). */
+static int range_find(struct fc_context *ctx, const char *key, struct range **all, size_t *n, size_t *at)
+{
+	struct store *s = NULL;
+	if (context_open_store(ctx, 0, &s) < 0)
+		return EXIT_FAILED;
+	struct fc_error err = { { 0 } };
+	int rc = store_ranges_list(s, all, n, &err);
+	store_close(&s);
+	if (rc < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		return EXIT_FAILED;
+	}
+	for (*at = 0; *at < *n; (*at)++) {
+		char num[24];
+		snprintf(num, sizeof num, "%" PRId64, (*all)[*at].id);
+		if (!strcmp(key, num) || ((*all)[*at].target && !strcmp(key, (*all)[*at].target)))
+			return EXIT_OK;
+	}
+	fprintf(ctx->err, "%s: no range \"%s\" (see 'fleetcon range list')\n", ctx->argv0, key);
+	range_array_free(all, *n);
+	return EXIT_USAGE;
+}
+
+/* range edit ID|TARGET [--target T] [--profile NAMES] [--port N] [--enable|--disable] [--force]:
+ * the console's range editor from the command line, through the same agent command and handler
+ * (the service's when one runs). What is not given stays. The new range is checked here as range
+ * add checks one, so a typo is a usage error and nothing is sent. */
+static int range_edit(struct fc_context *ctx, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "enable", no_argument, NULL, 'e' },
+		{ "disable", no_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage =
+		"usage: fleetcon range edit ID|TARGET [--target TARGET] [--profile NAMES] [--port N]\n"
+		"                                     [--enable | --disable] [--force]\n"
+		"  Changes only what is given; the range keeps the rest, its id, creation time and last run.\n"
+		"  --profile \"\": every profile. --port \"\": the target's own port or [poll] port.\n"
+		"  --disable: kept in the list, not swept by the schedule. --force: a new target larger than a /16.\n";
+	const char *target = NULL, *profiles = NULL, *port_text = NULL;
+	int enable = -1; /* -1: as it is */
+	bool force = false, both = false;
+	long port = 0;
+	int opt;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "t:p:P:edfh", options, NULL)) != -1) {
+		switch (opt) {
+		case 't': target = optarg; break;
+		case 'p': profiles = optarg; break;
+		case 'P': port_text = optarg; break;
+		case 'e':
+		case 'd':
+			both = both || enable == (opt == 'd'); /* the other one came before */
+			enable = opt == 'e';
+			break;
+		case 'f': force = true; break;
+		case 'h': fputs(usage, ctx->out); return EXIT_OK;
+		default: fputs(usage, ctx->err); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fputs(usage, ctx->err);
+		return EXIT_USAGE;
+	}
+	if (both) {
+		fprintf(ctx->err, "%s: range edit: --enable and --disable exclude each other\n", ctx->argv0);
+		return EXIT_USAGE;
+	}
+	if (!target && !profiles && !port_text && enable < 0) {
+		fprintf(ctx->err, "%s: range edit: nothing to change: give --target, --profile, --port, --enable or "
+				  "--disable\n", ctx->argv0);
+		return EXIT_USAGE;
+	}
+	char *end;
+	if (port_text && *port_text && ((port = strtol(port_text, &end, 10)) < 1 || port > 65535 || *end)) {
+		fprintf(ctx->err, "%s: --port \"%s\": give a port number from 1 to 65535\n", ctx->argv0, port_text);
+		return EXIT_USAGE;
+	}
+	const struct snmp_profile **named = calloc(ctx->cfg->profile_count, sizeof *named);
+	if (!named)
+		return EXIT_FAILED;
+	int checked = profiles && *profiles ? profiles_of(ctx, profiles, named) : 0;
+	free(named);
+	if (checked < 0)
+		return EXIT_USAGE;
+	struct range *all = NULL;
+	size_t n = 0, at = 0;
+	int rc = range_find(ctx, argv[optind], &all, &n, &at);
+	if (rc != EXIT_OK)
+		return rc;
+	const struct range *r = &all[at];
+	/* an unchanged target was accepted when it was added: it needs no --force again, and keeps
+	 * its kind; a new one is a manual address or a sweep as it says */
+	int64_t b = target ? 0 : r->manual ? 1 : 2;
+	if (force || !target)
+		b |= AGENT_RANGE_FORCE;
+	if (enable < 0 ? !r->enabled : !enable)
+		b |= AGENT_RANGE_DISABLED;
+	if (!port_text)
+		port = r->port;
+	if (!target)
+		target = r->target ? r->target : "";
+	if (!profiles)
+		profiles = r->profiles ? r->profiles : "";
+	int64_t id = r->id;
+	struct target t;
+	struct fc_error err = { { 0 } };
+	char *text = NULL;
+	if (target_parse(target, (uint16_t)(port ? port : ctx->cfg->poll.port), (b & AGENT_RANGE_FORCE) != 0, &t,
+			 &err) < 0) {
+		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
+		rc = EXIT_USAGE;
+	} else if (asprintf(&text, "%s\t%s", target, profiles) < 0) {
+		text = NULL;
+		rc = EXIT_FAILED;
+	}
+	range_array_free(&all, n);
+	if (rc == EXIT_OK)
+		rc = submit_and_wait(ctx, AGENT_CMD_RANGE_EDIT, &id, 1, port, b, text);
+	free(text);
+	return rc;
+}
+
+/* range add TARGET [--profile NAMES] [--port N] [--force], range edit and range remove ID|TARGET;
+ * range list reads the database itself. */
 static int linked_range_main(struct fc_context *ctx, int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "edit"))
+		return range_edit(ctx, argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "remove") != 0) ||
 	    !link_probe(ctx->cfg->database.path))
 		return range_main(ctx, argc, argv);
 	if (!strcmp(argv[1], "remove")) {
 		if (argc != 3)
 			return range_main(ctx, argc, argv); /* its usage message */
-		struct store *s = NULL;
-		if (context_open_store(ctx, 0, &s) < 0)
-			return EXIT_FAILED;
 		struct range *r = NULL;
-		size_t n = 0;
-		struct fc_error err = { { 0 } };
-		int64_t id = 0;
-		if (store_ranges_list(s, &r, &n, &err) < 0)
-			fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
-		for (size_t i = 0; i < n && !id; i++) {
-			char num[24];
-			snprintf(num, sizeof num, "%" PRId64, r[i].id);
-			if (!strcmp(argv[2], num) || !strcmp(argv[2], r[i].target))
-				id = r[i].id;
-		}
+		size_t n = 0, at = 0;
+		int rc = range_find(ctx, argv[2], &r, &n, &at);
+		if (rc != EXIT_OK)
+			return rc;
+		int64_t id = r[at].id;
 		range_array_free(&r, n);
-		store_close(&s);
-		if (!id) {
-			fprintf(ctx->err, "%s: no range \"%s\" (see 'fleetcon range list')\n", ctx->argv0, argv[2]);
-			return EXIT_USAGE;
-		}
 		return submit_and_wait(ctx, AGENT_CMD_RANGE_REMOVE, &id, 1, 0, 0, NULL);
 	}
 	static const struct option options[] = {

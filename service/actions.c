@@ -1096,8 +1096,13 @@ static int handle_range(struct agent_job *job, const struct fc_msg *cmd, const s
 		goto fail;
 	agent_emit(a, AGENT_EV_RANGES_CHANGED, id, 0, 0, NULL);
 	uint64_t count = target_count(&t);
-	agent_job_summary(job, "%s %s: %" PRIu64 " address%s%s%s", cmd->kind == AGENT_CMD_RANGE_EDIT ? "changed" : "added",
-			  t.text, count, count == 1 ? "" : "es", t.note[0] ? "; " : "", t.note);
+	if (cmd->kind == AGENT_CMD_RANGE_EDIT) /* the whole range as it is now: the edit may change any part */
+		agent_job_summary(job, "range %" PRId64 ": %s port %u %s%s, %s (%" PRIu64 " address%s)%s%s", id, t.text,
+				  (unsigned)t.port, *profiles ? "profiles " : "every profile", profiles,
+				  enabled ? "enabled" : "disabled", count, count == 1 ? "" : "es", t.note[0] ? "; " : "", t.note);
+	else
+		agent_job_summary(job, "added %s: %" PRIu64 " address%s%s%s", t.text, count, count == 1 ? "" : "es",
+				  t.note[0] ? "; " : "", t.note);
 	return 0;
 fail:
 	store_rollback(s);
