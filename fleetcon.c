@@ -341,10 +341,12 @@ static int range_edit(struct fc_context *ctx, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	const struct range *r = &all[at];
-	/* an unchanged target was accepted when it was added: it needs no --force again, and keeps
-	 * its kind; a new one is a manual address or a sweep as it says */
+	/* an unchanged target was accepted when it was added: it needs no --force again (the
+	 * handler knows it too), and keeps its kind; a new one is a manual address or a sweep as it
+	 * says */
+	bool kept = !target;
 	int64_t b = target ? 0 : r->manual ? 1 : 2;
-	if (force || !target)
+	if (force)
 		b |= AGENT_RANGE_FORCE;
 	if (enable < 0 ? !r->enabled : !enable)
 		b |= AGENT_RANGE_DISABLED;
@@ -358,8 +360,7 @@ static int range_edit(struct fc_context *ctx, int argc, char **argv)
 	struct target t;
 	struct fc_error err = { { 0 } };
 	char *text = NULL;
-	if (target_parse(target, (uint16_t)(port ? port : ctx->cfg->poll.port), (b & AGENT_RANGE_FORCE) != 0, &t,
-			 &err) < 0) {
+	if (target_parse(target, (uint16_t)(port ? port : ctx->cfg->poll.port), force || kept, &t, &err) < 0) {
 		fprintf(ctx->err, "%s: %s\n", ctx->argv0, err.msg);
 		rc = EXIT_USAGE;
 	} else if (asprintf(&text, "%s\t%s", target, profiles) < 0) {

@@ -659,6 +659,8 @@ int range_main(struct fc_context *ctx, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
 		return range_remove(ctx, argc - 1, argv + 1);
 	fprintf(ctx->err, "usage: fleetcon range add TARGET [--profile NAMES] [--port N] [--force]\n"
+			  "       fleetcon range edit ID|TARGET [--target TARGET] [--profile NAMES] [--port N]\n"
+			  "                           [--enable|--disable] [--force]\n"
 			  "       fleetcon range list [--json]\n"
 			  "       fleetcon range remove ID|TARGET\n");
 	return EXIT_USAGE;

@@ -1017,9 +1017,24 @@ static int handle_include(struct agent_job *job, const struct fc_msg *cmd, const
 	return rc < 0 ? -1 : 0;
 }
 
+/* Whether range id's target is text: an edit that keeps the target passes the size check that
+ * the range passed (or was forced past) when it was added, whoever edits it. */
+static bool range_keeps_target(struct store *s, int64_t id, const char *text)
+{
+	struct range *ranges = NULL;
+	size_t n = 0;
+	struct fc_error ignored = { "" };
+	bool same = false;
+	if (store_ranges_list(s, &ranges, &n, &ignored) == 0)
+		for (size_t i = 0; i < n && !same; i++)
+			same = ranges[i].id == id && strcmp(ranges[i].target, text) == 0;
+	range_array_free(&ranges, n);
+	return same;
+}
+
 /* Splits "TARGET\tPROFILES" and checks both. */
-static int range_check(const struct config *cfg, const struct fc_msg *cmd, struct target *t, char *profiles,
-		       size_t plen, struct fc_error *err)
+static int range_check(struct store *s, const struct config *cfg, const struct fc_msg *cmd, struct target *t,
+		       char *profiles, size_t plen, struct fc_error *err)
 {
 	const char *text = cmd->text ? cmd->text : "";
 	const char *tab = strchr(text, '\t');
@@ -1028,7 +1043,9 @@ static int range_check(const struct config *cfg, const struct fc_msg *cmd, struc
 	snprintf(profiles, plen, "%s", tab ? tab + 1 : "");
 	if (cmd->a < 0 || cmd->a > 65535)
 		return fc_error_set(err, "the port must be a number from 1 to 65535");
-	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), (cmd->b & AGENT_RANGE_FORCE) != 0, t, err) < 0)
+	bool force = (cmd->b & AGENT_RANGE_FORCE) ||
+		     (cmd->kind == AGENT_CMD_RANGE_EDIT && range_keeps_target(s, cmd->id, target));
+	if (target_parse(target, (uint16_t)(cmd->a ? cmd->a : cfg->poll.port), force, t, err) < 0)
 		return -1;
 	/* profile names: spaces after commas are forgiven */
 	char clean[512] = "";
@@ -1070,7 +1087,7 @@ static int handle_range(struct agent_job *job, const struct fc_msg *cmd, const s
 	}
 	struct target t;
 	char profiles[512];
-	if (range_check(cfg, cmd, &t, profiles, sizeof profiles, err) < 0)
+	if (range_check(s, cfg, cmd, &t, profiles, sizeof profiles, err) < 0)
 		return -1;
 	/* a single address is a manual entry; the admin's choice wins when given */
 	int64_t how = cmd->b & AGENT_RANGE_KIND;
