@@ -3,7 +3,6 @@
  * what it writes; device data never decides a length. */
 #include "collectors/decode.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>

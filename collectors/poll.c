@@ -13,6 +13,7 @@
 
 #include "collectors/decode.h"
 #include "collectors/vendor_profiles.h"
+#include "model/array.h"
 #include "model/clock.h"
 #include "model/text.h"
 
@@ -435,14 +436,10 @@ static void keep(struct poll_state *st, const netsnmp_variable_list *vb)
 		st->kept_truncated = true;
 		return;
 	}
-	if (st->n_kept == st->cap_kept) {
-		size_t cap = st->cap_kept ? st->cap_kept * 2 : 128;
-		struct kept *k = realloc(st->kept, cap * sizeof *k);
-		if (!k)
-			return;
-		st->kept = k;
-		st->cap_kept = cap;
-	}
+	struct kept *grown = array_grow(st->kept, st->n_kept, &st->cap_kept, sizeof *grown, 128);
+	if (!grown)
+		return;
+	st->kept = grown;
 	struct kept *k = &st->kept[st->n_kept];
 	memset(k, 0, sizeof *k);
 	struct snmp_value v;

@@ -14,6 +14,7 @@
 
 #include "collectors/sitefacts.h"
 #include "exports/fields.h"
+#include "model/array.h"
 #include "model/clock.h"
 #include "model/config.h"
 #include "model/device.h"
@@ -747,14 +748,10 @@ static struct month *month_of(struct months *h, const char *day)
 		else
 			hi = mid;
 	}
-	if (h->n == h->cap) {
-		size_t ncap = h->cap ? h->cap * 2 : 16;
-		struct month *nm = realloc(h->m, ncap * sizeof *nm);
-		if (!nm)
-			return NULL;
-		h->m = nm;
-		h->cap = ncap;
-	}
+	struct month *nm = array_grow(h->m, h->n, &h->cap, sizeof *nm, 16);
+	if (!nm)
+		return NULL;
+	h->m = nm;
 	memmove(&h->m[lo + 1], &h->m[lo], (h->n - lo) * sizeof *h->m);
 	h->n++;
 	struct month *m = &h->m[lo];

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model/array.h"
 #include "model/clock.h"
 #include "model/store_schema.h"
 
@@ -332,13 +333,7 @@ static char *col_strdup(sqlite3_stmt *st, int i)
  * still the caller's. */
 static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 {
-	if (n < *cap)
-		return arr;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void *p = realloc(arr, ncap * elem);
-	if (p)
-		*cap = ncap;
-	return p;
+	return array_grow(arr, n, cap, elem, 8);
 }
 
 /* Runs a statement that returns no rows. */
@@ -804,23 +799,24 @@ static int delete_unmarked(struct store *s, enum query any, enum query del, int6
  * it (the statements fall back on that when this gives NULL, out of its range). Computed here once
  * a device rather than by SQLite for every row. */
 struct day {
+	bool known;     /* text is the day of t, or NULL's turn when empty */
 	int64_t t;
 	char text[16];
-	bool ok;
 };
 
 static const char *day_of(struct day *d, int64_t t)
 {
-	if (d->t == t && d->text[0])
-		return d->ok ? d->text : NULL;
-	d->t = t;
-	d->text[0] = '-';
-	time_t tt = (time_t)t;
-	struct tm tm;
-	d->ok = (int64_t)tt == t && gmtime_r(&tt, &tm) && tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900;
-	if (d->ok)
-		snprintf(d->text, sizeof d->text, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-	return d->ok ? d->text : NULL;
+	if (!d->known || d->t != t) {
+		d->known = true;
+		d->t = t;
+		d->text[0] = '\0';
+		time_t tt = (time_t)t;
+		struct tm tm;
+		if ((int64_t)tt == t && gmtime_r(&tt, &tm) && tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900)
+			snprintf(d->text, sizeof d->text, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday);
+	}
+	return d->text[0] ? d->text : NULL;
 }
 
 static int save_meters(struct store *s, int64_t id, const struct device *d, int64_t when,

@@ -19,6 +19,7 @@
 #include "collectors/snmp_engine.h"
 #include "collectors/targets.h"
 #include "exports/export.h"
+#include "model/array.h"
 #include "model/clock.h"
 #include "model/config.h"
 #include "model/store.h"
@@ -475,16 +476,12 @@ static void saver_flush(struct saver *sv)
 static void saver_add(struct saver *sv, struct poll_result *r)
 {
 	struct batch *b = &sv->fill;
-	if (b->n == b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : SAVE_BATCH;
-		struct pending *p = realloc(b->items, ncap * sizeof *p);
-		if (!p) {
-			sv->lost++;
-			return;
-		}
-		b->items = p;
-		b->cap = ncap;
+	struct pending *grown = array_grow(b->items, b->n, &b->cap, sizeof *grown, SAVE_BATCH);
+	if (!grown) {
+		sv->lost++;
+		return;
 	}
+	b->items = grown;
 	struct pending *p = &b->items[b->n++];
 	memset(p, 0, sizeof *p);
 	p->id = r->device.id;

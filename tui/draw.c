@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/array.h"
 #include "model/text.h"
 #include "tui/format.h"
 #include "tui/ui.h"
@@ -148,14 +149,10 @@ void tv_clear(struct textview *tv)
 
 struct tline *tv_add(struct textview *tv, int role, int64_t ref, const char *fmt, ...)
 {
-	if (tv->n == tv->cap) {
-		size_t ncap = tv->cap ? tv->cap * 2 : 64;
-		struct tline *l = realloc(tv->lines, ncap * sizeof *l);
-		if (!l)
-			return NULL;
-		tv->lines = l;
-		tv->cap = ncap;
-	}
+	struct tline *grown = array_grow(tv->lines, tv->n, &tv->cap, sizeof *grown, 64);
+	if (!grown)
+		return NULL;
+	tv->lines = grown;
 	char buf[TEXT_MAX * 2];
 	va_list ap;
 	va_start(ap, fmt);

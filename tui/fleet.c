@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "model/store.h"
+#include "model/array.h"
 #include "model/text.h"
 #include "tui/format.h"
 #include "tui/layout.h"
@@ -103,14 +104,10 @@ static int add_problem(struct fleet_row *r, size_t *cap, enum fleet_rank rank, c
 static int add_problem(struct fleet_row *r, size_t *cap, enum fleet_rank rank, const char *word,
 		       int64_t since, const char *fmt, ...)
 {
-	if (r->n_problems == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 4;
-		struct fleet_problem *p = realloc(r->problems, ncap * sizeof *p);
-		if (!p)
-			return -1;
-		r->problems = p;
-		*cap = ncap;
-	}
+	struct fleet_problem *p = array_grow(r->problems, r->n_problems, cap, sizeof *p, 4);
+	if (!p)
+		return -1;
+	r->problems = p;
 	char raw[TEXT_MAX + 64];
 	va_list ap;
 	va_start(ap, fmt);
@@ -339,16 +336,12 @@ int fleet_put(struct fleet *f, const struct device *d)
 		row_clear(&f->rows[pos]);
 		f->rows[pos] = row;
 	} else {
-		if (f->n == f->cap || !f->rows) {
-			size_t ncap = f->cap ? f->cap * 2 : 64;
-			struct fleet_row *rows = realloc(f->rows, ncap * sizeof *rows);
-			if (!rows) {
-				row_clear(&row);
-				return -1;
-			}
-			f->rows = rows;
-			f->cap = ncap;
+		struct fleet_row *rows = array_grow(f->rows, f->n, &f->cap, sizeof *rows, 64);
+		if (!rows) {
+			row_clear(&row);
+			return -1;
 		}
+		f->rows = rows;
 		memmove(&f->rows[pos + 1], &f->rows[pos], (f->n - pos) * sizeof *f->rows);
 		f->rows[pos] = row;
 		f->n++;

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "model/array.h"
 #include "model/text.h"
 #include "model/units.h"
 
@@ -249,14 +250,10 @@ static bool is_active(const struct builder *b, const char *key)
 static struct alerting_condition *push(struct builder *b, enum alerting_kind kind,
 				       const struct device *d)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-		struct alerting_condition *v = realloc(b->v, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		b->v = v;
-		b->cap = cap;
-	}
+	struct alerting_condition *v = array_grow(b->v, b->n, &b->cap, sizeof *v, 32);
+	if (!v)
+		return NULL;
+	b->v = v;
 	struct alerting_condition *c = &b->v[b->n++];
 	memset(c, 0, sizeof *c);
 	c->kind = kind;
